@@ -1,0 +1,47 @@
+with
+
+loans as (
+
+    select * from {{ ref('stg_bank__loans') }}
+
+),
+
+by_month_district_bank as (
+
+    select
+        report_month,
+        district_code,
+        bank_code,
+        max(bank_name) as bank_name,
+        count(*) as loan_count,
+        sum(case when is_green then 1 else 0 end) as green_loan_count,
+        cast(sum(balance_yuan) as decimal(20, 2)) as total_loan_balance_yuan,
+        cast(coalesce(sum(case when is_green then balance_yuan end), 0) as decimal(20, 2))
+            as green_loan_balance_yuan
+    from loans
+    group by report_month, district_code, bank_code
+
+),
+
+final as (
+
+    select
+        report_month,
+        district_code,
+        bank_code,
+        bank_name,
+        cast(loan_count as bigint) as loan_count,
+        cast(green_loan_count as bigint) as green_loan_count,
+        total_loan_balance_yuan,
+        green_loan_balance_yuan,
+        -- A ratio, not money: rounded to 6 places; undefined when nothing is outstanding.
+        cast(
+            case when total_loan_balance_yuan > 0
+                then green_loan_balance_yuan / total_loan_balance_yuan
+            end as decimal(9, 6)
+        ) as green_share
+    from by_month_district_bank
+
+)
+
+select * from final

@@ -1,0 +1,69 @@
+"""dbt models as Dagster assets, with one translator between the two worlds.
+
+Rules of the translator (no per-model special cases): a dbt source is the ingestion asset of the same
+lake table (``raw/<identifier>``), a model's key is ``<schema>/<name>``, and its group is the layer plus
+the folder beneath it (``staging_bank``, ``marts_green_credit``). The manifest is prepared at build time
+(``make manifest``), never raced at run time.
+"""
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from pipelines import settings as settings_module
+from pipelines.lake.lock import writer_lock
+
+DBT_DIR = settings_module.PROJECT_ROOT / "dbt_project"
+DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR, target=settings_module.load().dbt_target)
+
+
+class LakehouseTranslator(DagsterDbtTranslator):
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["identifier"]])
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props["fqn"]  # [project, layer, subfolder..., name]
+        return "_".join(fqn[1:3]) if len(fqn) > 3 else fqn[1]
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str] | None:
+        owner = dbt_resource_props.get("meta", {}).get("owner") or dbt_resource_props.get(
+            "config", {}).get("meta", {}).get("owner")
+        return [f"team:{owner}"] if owner else None
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        return {"layer": dbt_resource_props["fqn"][1]}
+
+
+TRANSLATOR = LakehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=TRANSLATOR)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Build the selected models and run their tests (dbt build), as the lake's only writer."""
+    settings = settings_module.load()
+    os.environ.update(settings.dbt_env())  # dbt's profiles.yml reads the lake's location from here
+    with writer_lock(settings.lock_file, settings.lock_timeout_s, f"dbt run {context.run_id}", context.log.info):
+        yield from dbt.cli(["build"], context=context).stream()
+
+
+defs = dg.Definitions(
+    assets=[dbt_models],
+    resources={"dbt": DbtCliResource(
+        project_dir=DBT_PROJECT, profiles_dir=str(DBT_DIR),
+        # the dbt of this interpreter's environment, whether or not the venv is activated
+        dbt_executable=str(Path(sys.executable).parent / "dbt"),
+    )},
+)

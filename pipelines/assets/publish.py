@@ -1,0 +1,66 @@
+"""Publication: a validated mart version becomes the one consumers read.
+
+A publication row in ``meta.publications`` names the lake snapshot that the mart's checks validated;
+consumers read ``<mart> AT (VERSION => snapshot_id)``, so a reported figure can be reproduced exactly.
+A mart whose checks failed is not published and keeps its last good publication.
+"""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from pipelines import settings as settings_module
+from pipelines.lake.connection import writer
+from pipelines.quality.expectations import SUITES_DIR, Suite, load_suites
+
+
+class NotValidated(Exception):
+    pass
+
+
+def publish(settings: settings_module.Settings, dataset: str, log=print) -> dict:
+    with writer(settings, purpose=f"publish {dataset}", log=log) as con:
+        latest = con.execute(
+            "SELECT passed, snapshot_id, suite, evaluated_at FROM meta.quality_results WHERE dataset = ? "
+            "ORDER BY evaluated_at DESC LIMIT 1", [dataset]).fetchone()
+        if latest is None or not latest[0]:
+            raise NotValidated(f"{dataset}: latest quality result is "
+                               f"{'missing' if latest is None else 'failed'}; not publishing")
+        _, snapshot, suite, evaluated_at = latest
+        previous = con.execute("SELECT max(version), arg_max(snapshot_id, version) FROM meta.publications "
+                               "WHERE dataset = ?", [dataset]).fetchone()
+        if previous[1] == snapshot:  # this very version is already the published one: nothing to do
+            return {"dataset": dataset, "version": previous[0], "snapshot_id": snapshot, "new": False}
+        rows = con.execute(f"SELECT count(*) FROM {dataset} AT (VERSION => {snapshot})").fetchone()[0]
+        version = (previous[0] or 0) + 1
+        checks = f'{{"{suite}": "passed", "evaluated_at": "{evaluated_at.isoformat()}"}}'
+        con.execute("INSERT INTO meta.publications VALUES (?, ?, ?, ?, ?, ?)",
+                    [dataset, version, snapshot, rows, checks, datetime.now(UTC)])
+    return {"dataset": dataset, "version": version, "snapshot_id": snapshot, "rows": rows, "new": True}
+
+
+def publication_asset(suite: Suite) -> dg.AssetsDefinition:
+    schema, table = suite.dataset.split(".")
+
+    @dg.asset(
+        key=dg.AssetKey(["published", table]),
+        deps=[dg.AssetKey([schema, table])],
+        group_name="published",
+        description=f"The validated version of {suite.dataset} that apps read (meta.publications).",
+        kinds={"ducklake"},
+        tags={"layer": "published"},
+        metadata={"suite": str(SUITES_DIR / f"{suite.name}.yml")},
+    )
+    def _publish(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        try:
+            published = publish(settings_module.load(), suite.dataset, log=context.log.info)
+        except NotValidated as exc:
+            raise dg.Failure(description=str(exc)) from exc
+        context.log.info(f"published {suite.dataset} version {published['version']} "
+                         f"at snapshot {published['snapshot_id']}")
+        return dg.MaterializeResult(metadata={k: v for k, v in published.items() if k != "dataset"})
+
+    return _publish
+
+
+defs = dg.Definitions(assets=[publication_asset(s) for s in load_suites()])

@@ -1,0 +1,165 @@
+"""ODCS v3 data contracts, read into the few facts ingestion needs.
+
+A contract is the single source of truth for an incoming dataset: its columns and their types, the rules
+each row must meet, where its files land and where its rows go. Everything ingestion checks is derived
+from here (see ``pipelines.contracts.rules``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipelines.settings import PROJECT_ROOT
+
+CONTRACTS_DIR = PROJECT_ROOT / "data_contracts"
+
+
+class ContractError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    source_name: str  # the header in the delivered file (ODCS businessName)
+    logical_type: str
+    physical_type: str
+    required: bool
+    primary_key_position: int | None
+    partitioned: bool
+    options: dict[str, Any]
+    valid_values: tuple[str, ...] | None
+    description: str
+    classification: str | None
+    personal_information: str | None
+
+
+@dataclass(frozen=True)
+class RowRule:
+    name: str
+    predicate: str  # SQL over the typed columns; false means the row breaks the rule
+    description: str
+
+
+@dataclass(frozen=True)
+class Contract:
+    id: str
+    name: str
+    version: str
+    domain: str
+    description: str
+    owner_team: str
+    columns: tuple[Column, ...]
+    row_rules: tuple[RowRule, ...]
+    custom: dict[str, Any]
+    path: Path
+
+    @property
+    def raw_table(self) -> str:
+        return self.custom["rawTable"]
+
+    @property
+    def quarantine_table(self) -> str:
+        return "quarantine." + self.raw_table.split(".", 1)[1]
+
+    @property
+    def partition_column(self) -> Column:
+        return next(c for c in self.columns if c.partitioned)
+
+    @property
+    def primary_key(self) -> list[str]:
+        keyed = [c for c in self.columns if c.primary_key_position is not None]
+        return [c.name for c in sorted(keyed, key=lambda c: c.primary_key_position)]
+
+    @property
+    def landing_pattern(self) -> str:
+        return self.custom["landingPattern"]
+
+    @property
+    def encoding(self) -> str:
+        return self.custom.get("encoding", "utf-8")
+
+    @property
+    def boolean_values(self) -> dict[bool, tuple[str, ...]]:
+        values = self.custom.get("booleanValues", {"true": ["true"], "false": ["false"]})
+        return {True: tuple(values["true"]), False: tuple(values["false"])}
+
+
+def _custom(items: list[dict[str, Any]] | None) -> dict[str, Any]:
+    return {item["property"]: item["value"] for item in items or []}
+
+
+def _column(prop: dict[str, Any]) -> Column:
+    valid_values = None
+    for rule in prop.get("quality", []):
+        if rule.get("metric") == "invalidValues" and "validValues" in rule.get("arguments", {}):
+            valid_values = tuple(str(v) for v in rule["arguments"]["validValues"])
+    return Column(
+        name=prop["name"],
+        source_name=prop.get("businessName", prop["name"]),
+        logical_type=prop["logicalType"],
+        physical_type=prop["physicalType"],
+        required=bool(prop.get("required", False)),
+        primary_key_position=prop.get("primaryKeyPosition") if prop.get("primaryKey") else None,
+        partitioned=bool(prop.get("partitioned", False)),
+        options=prop.get("logicalTypeOptions", {}),
+        valid_values=valid_values,
+        description=" ".join(str(prop.get("description", "")).split()),
+        classification=prop.get("classification"),
+        personal_information=_custom(prop.get("customProperties")).get("personalInformation"),
+    )
+
+
+def parse(path: Path) -> Contract:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    schema = doc["schema"]
+    if len(schema) != 1:
+        raise ContractError(f"{path}: one schema object per incoming dataset, found {len(schema)}")
+    obj = schema[0]
+    columns = tuple(_column(p) for p in obj["properties"])
+    rules = tuple(
+        RowRule(q["name"], " ".join(q["implementation"].split()), " ".join(q.get("description", "").split()))
+        for q in obj.get("quality", [])
+        if q.get("type") == "custom" and q.get("engine") == "duckdb"
+    )
+    contract = Contract(
+        id=doc["id"], name=doc["name"], version=str(doc["version"]), domain=doc.get("domain", ""),
+        description=" ".join(str(doc.get("description", {}).get("purpose", "")).split()),
+        owner_team=doc.get("team", {}).get("name", ""), columns=columns, row_rules=rules,
+        custom=_custom(doc.get("customProperties")), path=path,
+    )
+    if sum(c.partitioned for c in columns) != 1:
+        raise ContractError(f"{path}: exactly one property must be `partitioned: true`")
+    for key in ("rawTable", "landingPattern"):
+        if key not in contract.custom:
+            raise ContractError(f"{path}: customProperties must name `{key}`")
+    return contract
+
+
+@cache
+def odcs_json_schema() -> dict[str, Any]:
+    """The ODCS JSON Schema as published with the standard (open-data-contract-standard package)."""
+    return json.loads(resources.files("open_data_contract_standard").joinpath("schema.json").read_text())
+
+
+def validate_document(path: Path) -> list[str]:
+    """Errors of the contract file against the ODCS JSON Schema (empty when valid)."""
+    import jsonschema
+
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(odcs_json_schema())
+    return [f"{path.name}: {'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+            for e in validator.iter_errors(doc)]
+
+
+@cache
+def all_contracts() -> dict[str, Contract]:
+    contracts = [parse(p) for p in sorted(CONTRACTS_DIR.glob("*.odcs.yaml"))]
+    return {c.name: c for c in contracts}

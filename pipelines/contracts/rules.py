@@ -1,0 +1,136 @@
+"""Turn a contract into SQL: typed columns from the delivered strings, and every rule a row breaks.
+
+The input relation has one VARCHAR column per delivered header plus ``_source_file`` and ``_source_row``.
+The output has the contract's typed columns, the raw strings (``_raw__<name>``) and ``_violations``: a
+list of {column, rule, value} structs, empty for a row that meets the contract.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipelines.contracts.model import Column, Contract
+
+# GB 32100-2015 unified social credit code: 17 characters weighted by 3^i mod 31, then a check character.
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
+MACROS = [
+    f"""CREATE OR REPLACE TEMP MACRO uscc_is_valid(code) AS (
+        regexp_full_match(code, '[{USCC_ALPHABET}]{{18}}')
+        AND substr('{USCC_ALPHABET}', CAST((31 - list_sum(list_transform(range(17),
+            i -> (instr('{USCC_ALPHABET}', substr(code, i + 1, 1)) - 1) * {USCC_WEIGHTS}[i + 1])) % 31) % 31 + 1
+            AS BIGINT), 1) = substr(code, 18, 1))""",
+]
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _decimal_scale(physical_type: str) -> int | None:
+    match = re.fullmatch(r"DECIMAL\(\s*\d+\s*,\s*(\d+)\s*\)", physical_type.upper())
+    return int(match.group(1)) if match else None
+
+
+def typed_expr(column: Column, raw: str, contract: Contract) -> str:
+    kind = column.logical_type
+    if kind == "string":
+        return raw
+    if kind in ("date", "timestamp"):
+        fmt = column.options.get("format", "%Y-%m-%d")
+        return f"CAST(try_strptime({raw}, {literal(fmt)}) AS {column.physical_type})"
+    if kind == "boolean":
+        values = contract.boolean_values
+        true_list = ", ".join(map(literal, values[True]))
+        false_list = ", ".join(map(literal, values[False]))
+        return f"CASE WHEN {raw} IN ({true_list}) THEN TRUE WHEN {raw} IN ({false_list}) THEN FALSE END"
+    if kind in ("integer", "number"):
+        return f"TRY_CAST({raw} AS {column.physical_type})"
+    raise ValueError(f"{contract.path.name}: {column.name}: logical type {kind!r} is not supported yet")
+
+
+def _bound_literal(column: Column, value: object) -> str:
+    if column.logical_type in ("date", "timestamp"):
+        return f"CAST({literal(value)} AS {column.physical_type})"
+    return str(value)
+
+
+def column_checks(column: Column, raw: str, typed: str) -> list[tuple[str, str]]:
+    """(rule, SQL that is true when the value breaks it) for one column."""
+    checks = []
+    if column.required:
+        checks.append(("required", f"{raw} IS NULL"))
+    checks.append((f"type:{column.physical_type}", f"{raw} IS NOT NULL AND {typed} IS NULL"))
+    scale = _decimal_scale(column.physical_type)
+    if scale is not None:
+        # A cast would round silently: more decimals than the column keeps is an error, not a rounding.
+        decimals = f"length(regexp_extract({raw}, '\\.([0-9]*)$', 1))"
+        checks.append((f"scale:{scale}", f"{raw} IS NOT NULL AND {decimals} > {scale}"))
+    if "pattern" in column.options:
+        checks.append(("pattern", f"NOT regexp_matches({typed}, {literal(column.options['pattern'])})"))
+    if column.valid_values is not None:
+        values = ", ".join(map(literal, column.valid_values))
+        checks.append(("validValues", f"{typed} NOT IN ({values})"))
+    if "minimum" in column.options:
+        checks.append(("minimum", f"{typed} < {_bound_literal(column, column.options['minimum'])}"))
+    if "maximum" in column.options:
+        checks.append(("maximum", f"{typed} > {_bound_literal(column, column.options['maximum'])}"))
+    return checks
+
+
+def partition_literal(contract: Contract, partition_key: str) -> str:
+    """The partition key (as Dagster names it, e.g. ``2020-01``) as a SQL value of the partition column."""
+    column = contract.partition_column
+    if column.logical_type in ("date", "timestamp"):
+        fmt = column.options.get("format", "%Y-%m-%d")
+        return f"CAST(strptime({literal(partition_key)}, {literal(fmt)}) AS {column.physical_type})"
+    return f"CAST({literal(partition_key)} AS {column.physical_type})"
+
+
+def validation_sql(contract: Contract, source: str, partition_value: str) -> str:
+    """A query over ``source`` (delivered strings) giving typed columns, raw strings and violations."""
+    raw_cols, typed_cols, violations = [], [], []
+    for column in contract.columns:
+        raw = f"_raw__{column.name}"
+        typed = typed_expr(column, quote(raw), contract)
+        raw_cols.append(f"NULLIF(trim({quote(column.source_name)}), '') AS {quote(raw)}")
+        typed_cols.append(f"{typed} AS {quote(column.name)}")
+        for rule, broken in column_checks(column, quote(raw), quote(column.name)):
+            violations.append(
+                f"CASE WHEN coalesce({broken}, FALSE) THEN {{'column': {literal(column.name)}, "
+                f"'rule': {literal(rule)}, 'value': {quote(raw)}}} END"
+            )
+    part = contract.partition_column
+    violations.append(
+        f"CASE WHEN {quote(part.name)} IS DISTINCT FROM {partition_literal(contract, partition_value)} "
+        f"AND {quote(part.name)} IS NOT NULL THEN {{'column': {literal(part.name)}, "
+        f"'rule': 'partition:{partition_value}', 'value': {quote('_raw__' + part.name)}}} END"
+    )
+    for rule in contract.row_rules:
+        violations.append(
+            f"CASE WHEN NOT coalesce(({rule.predicate}), TRUE) THEN "
+            f"{{'column': NULL::VARCHAR, 'rule': {literal(rule.name)}, 'value': NULL::VARCHAR}} END"
+        )
+    if contract.primary_key:
+        keys = ", ".join(map(quote, contract.primary_key))
+        violations.append(
+            f"CASE WHEN count(*) OVER (PARTITION BY {keys}) > 1 THEN "
+            f"{{'column': {literal(', '.join(contract.primary_key))}, 'rule': 'primaryKey', "
+            f"'value': concat_ws('|', {keys})}} END"
+        )
+    all_raw = ", ".join(quote(f"_raw__{c.name}") for c in contract.columns)
+    all_typed = ", ".join(quote(c.name) for c in contract.columns)
+    return f"""
+        WITH delivered AS (
+            SELECT _source_file, _source_row, {', '.join(raw_cols)} FROM {source}
+        ), typed AS (
+            SELECT _source_file, _source_row, {all_raw}, {', '.join(typed_cols)} FROM delivered
+        )
+        SELECT _source_file, _source_row, {all_typed}, {all_raw},
+               list_filter([{', '.join(violations)}], v -> v IS NOT NULL) AS _violations
+        FROM typed
+    """

@@ -1,0 +1,136 @@
+"""Opening the lake: a fresh in-memory DuckDB session with the DuckLake attached as ``lake``.
+
+Readers attach read-only and never wait for writers (the SQLite catalog runs in WAL mode, so a reader sees
+the last committed snapshot while a writer commits). Writers go through ``writer()``, which holds the
+single-writer lock for as long as the session is open.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+from pipelines import settings as settings_module
+from pipelines.lake import extensions
+from pipelines.lake.lock import writer_lock
+from pipelines.settings import LAKE_ALIAS, LAKE_SCHEMAS, Settings
+
+T = TypeVar("T")
+
+# Errors a reader may meet while a writer commits to the catalog; they pass, so a reader retries.
+TRANSIENT = ("database is locked", "database is busy", "could not set lock", "conflict")
+
+
+class LakeMissing(RuntimeError):
+    pass
+
+
+def retry_transient(fn: Callable[[], T], attempts: int = 8, first_wait_s: float = 0.1) -> T:
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except duckdb.Error as exc:
+            if attempt == attempts - 1 or not any(t in str(exc).lower() for t in TRANSIENT):
+                raise
+            time.sleep(first_wait_s * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def sqlite_catalog_path(settings: Settings) -> Path | None:
+    return Path(settings.catalog.split(":", 1)[1]) if settings.catalog_kind == "sqlite" else None
+
+
+def lake_exists(settings: Settings) -> bool:
+    path = sqlite_catalog_path(settings)
+    if path is not None:
+        return path.exists()
+    if settings.catalog_kind == "duckdb":
+        return Path(settings.catalog).exists()
+    return True  # a server catalog: attaching tells
+
+
+def _prepare_sqlite_catalog(path: Path) -> None:
+    """Create the catalog file in WAL mode (persistent), so readers keep reading while a writer commits."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        with sqlite3.connect(path) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+
+
+def _s3_secret_sql(settings: Settings) -> str:
+    options = ["TYPE s3"]
+    mapping = {"key_id": "KEY_ID", "secret": "SECRET", "region": "REGION", "endpoint": "ENDPOINT",
+               "url_style": "URL_STYLE", "use_ssl": "USE_SSL"}
+    for key, option in mapping.items():
+        if key in settings.s3:
+            value = settings.s3[key]
+            options.append(f"{option} {value}" if key == "use_ssl" else f"{option} '{value}'")
+    return f"CREATE OR REPLACE SECRET lakehouse_s3 ({', '.join(options)})"
+
+
+def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A new session with the lake attached as ``lake`` and selected, so ``raw.bank__loans`` resolves."""
+    settings = settings or settings_module.load()
+    if extensions.missing(settings):
+        extensions.install(settings)
+    if read_only and not lake_exists(settings):
+        raise LakeMissing(f"no lake at {settings.catalog} yet: run `make run` (or `lakehouse init`) first")
+    sqlite_path = sqlite_catalog_path(settings)
+    if sqlite_path is not None and not read_only:
+        _prepare_sqlite_catalog(sqlite_path)
+    if not settings.data_on_object_storage and not read_only:
+        Path(settings.data_path).mkdir(parents=True, exist_ok=True)
+
+    con = duckdb.connect(config=extensions.connection_config(settings))
+    try:
+        if settings.data_on_object_storage:
+            con.execute(_s3_secret_sql(settings))
+        options = [f"DATA_PATH '{settings.data_path}'"]
+        if read_only:
+            options.append("READ_ONLY")
+        attach = f"ATTACH '{settings.attach_uri}' AS {LAKE_ALIAS} ({', '.join(options)})"
+        retry_transient(lambda: con.execute(attach))
+        con.execute(f"USE {LAKE_ALIAS}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+@contextmanager
+def writer(settings: Settings | None = None, purpose: str = "", log=None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write session, held under the single-writer lock until it closes."""
+    settings = settings or settings_module.load()
+    with writer_lock(settings.lock_file, settings.lock_timeout_s, purpose, log):
+        con = connect(settings, read_only=False)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+@contextmanager
+def reader(settings: Settings | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(settings, read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def current_snapshot(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute(f"SELECT max(snapshot_id) FROM {LAKE_ALIAS}.snapshots()").fetchone()[0]
+
+
+def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    existing = {r[0] for r in con.execute(
+        "SELECT schema_name FROM information_schema.schemata WHERE catalog_name = ?", [LAKE_ALIAS]).fetchall()}
+    for schema in LAKE_SCHEMAS:
+        if schema not in existing:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {LAKE_ALIAS}.{schema}")

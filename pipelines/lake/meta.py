@@ -1,0 +1,39 @@
+"""The lake's own bookkeeping tables in ``meta``: what was loaded, what was checked, what was published."""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.lake.connection import ensure_schemas, writer
+from pipelines.settings import Settings
+
+TABLES = {
+    # One row per delivered file per load: the reconciliation rows_read = rows_loaded + rows_quarantined.
+    "ingestion_log": """
+        batch_id VARCHAR NOT NULL, dataset VARCHAR NOT NULL, partition_key VARCHAR NOT NULL,
+        source_file VARCHAR NOT NULL, file_sha256 VARCHAR, file_bytes BIGINT,
+        rows_read BIGINT NOT NULL, rows_loaded BIGINT NOT NULL, rows_quarantined BIGINT NOT NULL,
+        status VARCHAR NOT NULL, message VARCHAR, contract_version VARCHAR NOT NULL,
+        started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ NOT NULL""",
+    # Results of every quality suite run against a dataset (Great Expectations, contract checks).
+    "quality_results": """
+        dataset VARCHAR NOT NULL, suite VARCHAR NOT NULL, passed BOOLEAN NOT NULL,
+        expectations_evaluated INTEGER NOT NULL, expectations_failed INTEGER NOT NULL,
+        details VARCHAR, snapshot_id BIGINT, evaluated_at TIMESTAMPTZ NOT NULL""",
+    # A mart version that passed its checks; consumers read it AT (VERSION => snapshot_id).
+    "publications": """
+        dataset VARCHAR NOT NULL, version INTEGER NOT NULL, snapshot_id BIGINT NOT NULL,
+        row_count BIGINT NOT NULL, checks VARCHAR NOT NULL, published_at TIMESTAMPTZ NOT NULL""",
+}
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    ensure_schemas(con)
+    for name, columns in TABLES.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS meta.{name} ({columns})")
+
+
+def bootstrap(settings: Settings) -> None:
+    """Create the lake (catalog, schemas, meta tables) if it is not there; safe to run again."""
+    with writer(settings, purpose="bootstrap") as con:
+        create_tables(con)

@@ -1,0 +1,179 @@
+"""`make run`: set up the lake, land demo data if there is none, materialize the whole asset graph through
+Dagster (ingest → dbt → checks → publish) on the project's Dagster instance, and summarise.
+
+Runs go through the same instance the UI shows (DAGSTER_HOME), so every run of `make run` is visible in
+`make ui` afterwards, with its logs, asset materializations and check results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines import settings as settings_module
+from pipelines.lake import extensions, meta
+from pipelines.lake.connection import reader
+from pipelines.settings import LAKE_SCHEMAS, Settings
+
+DEMO_MONTHS = [f"2020-{m:02d}" for m in range(1, 13)]
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass
+class Step:
+    name: str
+    ok: bool
+    seconds: float
+    detail: str = ""
+
+
+# Progress goes to the terminal; the runs' own output (dbt's log, GX progress bars) goes to a log file.
+TERMINAL = sys.stdout
+
+
+def say(message: str) -> None:
+    print(message, file=TERMINAL, flush=True)
+
+
+@contextlib.contextmanager
+def runs_logged_to(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        yield
+
+
+def land_demo_data(settings: Settings) -> None:
+    from pipelines.demo.bank_loans import generate_bank_loans
+
+    if any(p.is_file() for p in settings.landing.rglob("*") if "rejected" not in p.parts):
+        say(f"landing: using the files already in {settings.landing}")
+        return
+    started = time.monotonic()
+    files = generate_bank_loans(settings.landing, DEMO_MONTHS)
+    say(f"landing: generated {len(files)} demo bank loan reports in {settings.landing} "
+        f"({time.monotonic() - started:.1f}s)")
+
+
+def _run(job: dg.JobDefinition, instance: dg.DagsterInstance, **kwargs) -> dg.ExecuteInProcessResult:
+    return job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET, **kwargs)
+
+
+def ingest(defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings) -> list[Step]:
+    from pipelines.assets.ingest import CONTRACTS
+    from pipelines.sensors import landed_partitions
+
+    steps = []
+    for contract in CONTRACTS.values():
+        job = defs.resolve_job_def(f"ingest_{contract.name}")
+        partitions = sorted(landed_partitions(contract, settings))
+        for i, partition in enumerate(partitions, 1):
+            started = time.monotonic()
+            result = _run(job, instance, partition_key=partition)
+            mat = [e.materialization for e in result.get_asset_materialization_events()]
+            detail = ""
+            if mat:
+                md = mat[0].metadata
+                detail = (f"{md['rows_loaded'].value:,} rows loaded, "
+                          f"{md['rows_quarantined'].value:,} quarantined")
+            else:
+                detail = _failure(result)
+            steps.append(Step(f"ingest {contract.name} {partition}", result.success,
+                              time.monotonic() - started, detail))
+            say(f"  [{i}/{len(partitions)}] ingest {contract.name} {partition}: "
+                f"{'ok' if result.success else 'FAILED'} – {detail} ({steps[-1].seconds:.1f}s)")
+    return steps
+
+
+def _failure(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.error:
+            return event.step_failure_data.error.message.strip().splitlines()[0][:300]
+    return "failed"
+
+
+def transform(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[Step, list[tuple[str, bool]]]:
+    started = time.monotonic()
+    result = _run(defs.resolve_job_def("transform"), instance)
+    checks = [(f"{e.asset_check_key.asset_key.to_user_string()} · {e.asset_check_key.name}", e.passed)
+              for e in result.get_asset_check_evaluations()]
+    built = [e.materialization.asset_key.to_user_string() for e in result.get_asset_materialization_events()]
+    detail = f"{len(built)} assets materialized" if result.success else _failure(result)
+    return Step("transform (dbt build → checks → publish)", result.success, time.monotonic() - started,
+                detail), checks
+
+
+def summary(settings: Settings, steps: list[Step], checks: list[tuple[str, bool]]) -> str:
+    lines = ["", "Summary", "======="]
+    with reader(settings) as con:
+        tables = con.execute(
+            "SELECT table_schema, table_name, table_type FROM information_schema.tables "
+            "WHERE table_catalog = 'lake' ORDER BY table_schema, table_name").fetchall()
+        lines.append("Tables in the lake (rows):")
+        order = {s: i for i, s in enumerate(LAKE_SCHEMAS)}
+        for schema, name, kind in sorted(tables, key=lambda t: (order.get(t[0], 99), t[1])):
+            rows = con.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchone()[0]
+            lines.append(f"  {schema + '.' + name:<50} {rows:>12,}{'  (view)' if kind == 'VIEW' else ''}")
+        published = con.execute(
+            "SELECT dataset, max(version), arg_max(snapshot_id, version) FROM meta.publications GROUP BY 1"
+        ).fetchall()
+    passed = sum(ok for _, ok in checks)
+    lines.append(f"Checks: {passed} passed, {len(checks) - passed} failed")
+    lines += [f"  FAILED {name}" for name, ok in checks if not ok]
+    lines += [f"Published: {d} version {v} (snapshot {s})" for d, v, s in published]
+    failed_steps = [s for s in steps if not s.ok]
+    lines += [f"FAILED step: {s.name}: {s.detail}" for s in failed_steps]
+    lines += [
+        f"Lake: catalog {settings.catalog}",
+        f"      data    {settings.data_path}",
+        "Query a mart:",
+        '  .venv/bin/lakehouse sql "select report_month, sum(green_loan_balance_yuan) / '
+        'sum(total_loan_balance_yuan) as green_share from marts.fct_green_loan_balance_monthly '
+        'group by all order by 1"',
+        "Open the UI: make ui  (http://127.0.0.1:3000)",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-demo", action="store_true", help="do not generate demo data into an empty landing/")
+    args = parser.parse_args(argv)
+
+    settings = settings_module.load()
+    started = time.monotonic()
+    installed = extensions.install(settings)
+    say(f"duckdb extensions: {'installed ' + ', '.join(installed) if installed else 'ready'}")
+    meta.bootstrap(settings)
+    say(f"lake: {settings.catalog} (data in {settings.data_path})")
+    if not args.no_demo:
+        land_demo_data(settings)
+
+    os.environ.setdefault("TQDM_DISABLE", "1")  # GX's progress bars
+    from pipelines.definitions import defs
+
+    instance = dg.DagsterInstance.get()
+    log_file = settings.root / "lakehouse" / "logs" / f"run-{datetime.now():%Y%m%d-%H%M%S}.log"
+    say(f"run logs: {log_file}")
+    with runs_logged_to(log_file):
+        say("ingest:")
+        steps = ingest(defs, instance, settings)
+        say("transform: dbt build, Great Expectations checks, publication …")
+        step, checks = transform(defs, instance)
+    steps.append(step)
+    say(f"  {'ok' if step.ok else 'FAILED'} – {step.detail} ({step.seconds:.1f}s)")
+    say(summary(settings, steps, checks))
+    ok = all(s.ok for s in steps) and all(ok for _, ok in checks)
+    say(f"\n{'Done' if ok else 'Finished with failures'} in {time.monotonic() - started:.0f}s.")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Automation: new files in landing/ trigger their month's ingestion; a finished ingestion triggers the
+transformation (dbt → checks → publication).
+
+The landing sensor fingerprints each partition's files (name, size, modification time); its run key
+includes the fingerprint, so an unchanged re-delivery requests nothing and a corrected file requests a
+reload of its month.
+"""
+
+import hashlib
+import json
+
+import dagster as dg
+
+from pipelines import settings as settings_module
+from pipelines.assets.ingest import CONTRACTS, INGESTION_JOBS, MONTHLY
+from pipelines.contracts.model import Contract
+from pipelines.jobs import transform_job
+
+
+def landed_partitions(contract: Contract, settings: settings_module.Settings) -> dict[str, str]:
+    """Partition key -> fingerprint of the files delivered for it."""
+    prefix, _, rest = contract.landing_pattern.partition("{partition}")
+    base = settings.landing / prefix
+    found: dict[str, list[str]] = {}
+    if base.exists():
+        for path in base.glob("*" + rest):
+            partition = path.relative_to(base).parts[0]
+            stat = path.stat()
+            found.setdefault(partition, []).append(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    valid = set(MONTHLY.get_partition_keys())
+    return {key: hashlib.sha256("\n".join(sorted(files)).encode()).hexdigest()[:16]
+            for key, files in found.items() if key in valid}
+
+
+def landing_sensor(contract: Contract, job) -> dg.SensorDefinition:
+    @dg.sensor(name=f"landing_{contract.name}", job=job, minimum_interval_seconds=30,
+               default_status=dg.DefaultSensorStatus.RUNNING,
+               description=f"Loads a month of {contract.name} when its files in landing/ appear or change.")
+    def _sensor(context: dg.SensorEvaluationContext):
+        seen = json.loads(context.cursor) if context.cursor else {}
+        current = landed_partitions(contract, settings_module.load())
+        for partition, fingerprint in sorted(current.items()):
+            if seen.get(partition) != fingerprint:
+                yield dg.RunRequest(partition_key=partition,
+                                    run_key=f"{contract.name}:{partition}:{fingerprint}")
+        context.update_cursor(json.dumps(current))
+
+    return _sensor
+
+
+@dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, monitored_jobs=INGESTION_JOBS,
+                      request_job=transform_job, default_status=dg.DefaultSensorStatus.RUNNING,
+                      name="transform_after_ingestion",
+                      description="Rebuilds, checks and publishes the marts after an ingestion run succeeds.")
+def transform_after_ingestion(context: dg.RunStatusSensorContext):
+    return dg.RunRequest(run_key=f"after:{context.dagster_run.run_id}")
+
+
+defs = dg.Definitions(
+    sensors=[*(landing_sensor(c, j) for c, j in zip(CONTRACTS.values(), INGESTION_JOBS, strict=True)),
+             transform_after_ingestion],
+)

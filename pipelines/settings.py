@@ -1,0 +1,92 @@
+"""Every location and knob of the lakehouse, read from the environment in one place.
+
+The embedded default keeps everything under the project directory: a DuckLake whose catalog is a SQLite
+file and whose data files are Parquet under ``lakehouse/``. Point ``LAKEHOUSE_CATALOG`` at PostgreSQL and
+``LAKEHOUSE_DATA_PATH`` at ``s3://…`` to move the same code onto a server (see the README's table).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The name the lake is attached under in every DuckDB session (Python, dbt and the CLI alike).
+LAKE_ALIAS = "lake"
+# Schemas of the lake, in the order data flows through them.
+LAKE_SCHEMAS = ("raw", "staging", "intermediate", "marts", "quarantine", "meta")
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    catalog: str  # DuckLake metadata catalog: "sqlite:<file>", "postgres:<libpq conninfo>" or a DuckDB file
+    data_path: str  # where DuckLake writes Parquet: a directory or an object-storage URL ending in "/"
+    landing: Path  # where sources deliver files
+    extension_dir: Path  # DuckDB extensions, installed from the pinned duckdb-extension-* wheels
+    lock_file: Path  # the single-writer lock (see pipelines.lake.lock)
+    lock_timeout_s: float
+    dbt_project_dir: Path
+    dbt_target: str
+    duckdb_threads: int | None
+    duckdb_memory_limit: str | None
+    s3: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def catalog_kind(self) -> str:
+        return self.catalog.split(":", 1)[0] if ":" in self.catalog else "duckdb"
+
+    @property
+    def attach_uri(self) -> str:
+        return f"ducklake:{self.catalog}"
+
+    @property
+    def data_on_object_storage(self) -> bool:
+        return "://" in self.data_path
+
+    def dbt_env(self) -> dict[str, str]:
+        """The environment dbt's profiles.yml reads, so dbt attaches exactly the lake Python attaches."""
+        env = {
+            "LAKEHOUSE_CATALOG": self.catalog,
+            "LAKEHOUSE_DATA_PATH": self.data_path,
+            "LAKEHOUSE_EXTENSION_DIR": str(self.extension_dir),
+            "LAKEHOUSE_DBT_TARGET": self.dbt_target,
+            "LAKEHOUSE_DUCKDB_THREADS": str(self.duckdb_threads or os.cpu_count() or 1),
+        }
+        env.update({f"LAKEHOUSE_S3_{k.upper()}": v for k, v in self.s3.items()})
+        return env
+
+
+def load() -> Settings:
+    root = Path(_env("LAKEHOUSE_ROOT", str(PROJECT_ROOT))).resolve()
+    lake_dir = root / "lakehouse"
+    data_path = _env("LAKEHOUSE_DATA_PATH", str(lake_dir / "data"))
+    if not data_path.endswith("/"):
+        data_path += "/"
+    threads = _env("LAKEHOUSE_DUCKDB_THREADS", "")
+    s3 = {
+        key: os.environ[f"LAKEHOUSE_S3_{key.upper()}"]
+        for key in ("endpoint", "key_id", "secret", "region", "url_style", "use_ssl")
+        if os.environ.get(f"LAKEHOUSE_S3_{key.upper()}")
+    }
+    return Settings(
+        root=root,
+        catalog=_env("LAKEHOUSE_CATALOG", f"sqlite:{lake_dir / 'catalog.sqlite'}"),
+        data_path=data_path,
+        landing=Path(_env("LAKEHOUSE_LANDING", str(root / "landing"))),
+        extension_dir=Path(_env("LAKEHOUSE_EXTENSION_DIR", str(PROJECT_ROOT / ".duckdb_extensions"))),
+        lock_file=Path(_env("LAKEHOUSE_LOCK_FILE", str(lake_dir / "writer.lock"))),
+        lock_timeout_s=float(_env("LAKEHOUSE_LOCK_TIMEOUT_S", "3600")),
+        dbt_project_dir=PROJECT_ROOT / "dbt_project",  # code, not data: always the project's own
+        dbt_target=_env("LAKEHOUSE_DBT_TARGET", "lake"),
+        duckdb_threads=int(threads) if threads else None,
+        duckdb_memory_limit=_env("LAKEHOUSE_DUCKDB_MEMORY_LIMIT", "") or None,
+        s3=s3,
+    )

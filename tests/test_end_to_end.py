@@ -1,0 +1,120 @@
+"""The whole graph on tiny data, in a temporary lake, checked against the input files themselves."""
+
+import csv
+from collections import defaultdict
+from decimal import Decimal
+
+import dagster as dg
+import pytest
+
+from pipelines.lake.connection import reader
+
+pytestmark = pytest.mark.e2e
+MART = "marts.fct_green_loan_balance_monthly"
+RAW_ROWS = "SELECT * EXCLUDE (_batch_id, _loaded_at) FROM raw.bank__loans ORDER BY ALL"
+
+
+def expected_mart(settings):
+    """The mart computed straight from the delivered CSV files, with Python's csv and Decimal."""
+    totals = defaultdict(lambda: [0, 0, Decimal(0), Decimal(0)])
+    for path in sorted((settings.landing / "bank_loans").glob("*/*.csv")):
+        with path.open(encoding="gb18030", newline="") as f:
+            for row in csv.DictReader(f):
+                key = (f"{row['报告期']}-01", row["区县代码"], row["金融机构代码"])
+                balance, green = Decimal(row["贷款余额(元)"]), row["是否绿色贷款"] == "是"
+                t = totals[key]
+                t[0] += 1
+                t[1] += green
+                t[2] += balance
+                t[3] += balance if green else 0
+    return {k: (n, g, total, green, (green / total).quantize(Decimal("0.000001")) if total else None)
+            for k, (n, g, total, green) in totals.items()}
+
+
+def actual_mart(settings, at=None):
+    with reader(settings) as con:
+        version = f" AT (VERSION => {at})" if at is not None else ""
+        rows = con.execute(
+            f"SELECT report_month::VARCHAR, district_code, bank_code, loan_count, green_loan_count, "
+            f"total_loan_balance_yuan, green_loan_balance_yuan, green_share FROM {MART}{version}").fetchall()
+    return {(m, d, b): (n, g, total, green, share) for m, d, b, n, g, total, green, share in rows}
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    """`make run`'s entry point on three months of demo data, in a temporary lake and Dagster home."""
+    root = tmp_path_factory.mktemp("lake")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAKEHOUSE_ROOT", str(root))
+        (root / "dagster").mkdir()
+        mp.setenv("DAGSTER_HOME", str(root / "dagster"))
+        from pipelines import run
+        from pipelines import settings as settings_module
+        from pipelines.demo.bank_loans import generate_bank_loans
+
+        settings = settings_module.load()
+        generate_bank_loans(settings.landing, ["2020-01", "2020-02", "2020-03"], n_banks=2, loans_per_bank=60)
+        assert run.main([]) == 0
+        yield settings, mp
+
+
+def test_mart_equals_values_computed_from_the_input_files(pipeline):
+    settings, _ = pipeline
+    expected = expected_mart(settings)
+    assert actual_mart(settings) == expected
+    assert sum(v[2] for v in expected.values()) > 0
+
+
+def test_the_validated_version_is_published_and_readable_by_snapshot(pipeline):
+    settings, _ = pipeline
+    with reader(settings) as con:
+        [(version, snapshot, rows)] = con.execute(
+            "SELECT version, snapshot_id, row_count FROM meta.publications WHERE dataset = ?", [MART]).fetchall()
+        [(passed, checked_snapshot)] = con.execute(
+            "SELECT passed, snapshot_id FROM meta.quality_results WHERE dataset = ?", [MART]).fetchall()
+    assert (version, passed, snapshot) == (1, True, checked_snapshot)
+    assert actual_mart(settings, at=snapshot) == expected_mart(settings)
+    assert rows == len(expected_mart(settings))
+
+
+def test_materializing_a_partition_again_changes_nothing(pipeline):
+    settings, _ = pipeline
+    from pipelines.definitions import defs
+
+    with reader(settings) as con:
+        raw_before = con.execute(RAW_ROWS).fetchall()
+    instance = dg.DagsterInstance.get()
+    assert defs.resolve_job_def("ingest_bank_loans").execute_in_process(
+        partition_key="2020-02", instance=instance).success
+    assert defs.resolve_job_def("transform").execute_in_process(instance=instance).success
+    with reader(settings) as con:
+        raw_after = con.execute(RAW_ROWS).fetchall()
+    assert raw_after == raw_before
+    assert actual_mart(settings) == expected_mart(settings)
+
+
+def test_a_failing_expectation_stops_publication(pipeline):
+    settings, _ = pipeline
+    from pipelines.assets import checks, dbt, publish
+    from pipelines.quality.expectations import Suite
+
+    impossible = Suite("impossible", MART, "fails on purpose",
+                       [{"expect_table_row_count_to_be_between": {"max_value": 0}}])
+    defs = dg.Definitions(
+        assets=[dbt.dbt_models, publish.publication_asset(impossible)],
+        asset_checks=[checks.suite_check(impossible)],
+        jobs=[dg.define_asset_job("t", selection=dg.AssetSelection.assets(
+            dbt.dbt_models, dg.AssetKey(["published", "fct_green_loan_balance_monthly"])))],
+        resources=dbt.defs.resources,
+    )
+    with reader(settings) as con:
+        before = con.execute("SELECT count(*) FROM meta.publications").fetchone()[0]
+    result = defs.resolve_job_def("t").execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False)
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert [e.asset_check_key.name for e in failed] == ["gx_impossible"]
+    built = {e.materialization.asset_key for e in result.get_asset_materialization_events()}
+    assert dg.AssetKey(["published", "fct_green_loan_balance_monthly"]) not in built
+    with reader(settings) as con:
+        assert con.execute("SELECT count(*) FROM meta.publications").fetchone()[0] == before
+        assert con.execute("SELECT passed FROM meta.quality_results ORDER BY evaluated_at DESC LIMIT 1"
+                           ).fetchone()[0] is False
