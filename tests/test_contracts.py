@@ -32,7 +32,7 @@ def test_contract_facts_ingestion_relies_on():
     assert c.raw_table == "raw.bank__loans"
     assert c.quarantine_table == "quarantine.bank__loans"
     assert c.partition_column.name == "report_month"
-    assert c.primary_key == ["bank_code", "loan_id"]
+    assert c.primary_key == ["report_month", "bank_code", "loan_id"]
     money = {col.name: col.physical_type for col in c.columns if col.name in ("balance", "project_total_investment")}
     assert money == {"balance": "DECIMAL(18,2)", "project_total_investment": "DECIMAL(18,2)"}
 
@@ -118,5 +118,5 @@ def test_duplicate_key_quarantines_every_copy(good_rows):
     rows = [dict(r) for r in good_rows]
     rows[1]["贷款编号"] = rows[0]["贷款编号"]
     found = violations(rows)
-    assert ("bank_code, loan_id", "primaryKey") in found[rows[0]["_source_row"]]
-    assert ("bank_code, loan_id", "primaryKey") in found[rows[1]["_source_row"]]
+    assert ("report_month, bank_code, loan_id", "primaryKey") in found[rows[0]["_source_row"]]
+    assert ("report_month, bank_code, loan_id", "primaryKey") in found[rows[1]["_source_row"]]

@@ -53,10 +53,14 @@ def typed_expr(column: Column, raw: str, contract: Contract) -> str:
     raise ValueError(f"{contract.path.name}: {column.name}: logical type {kind!r} is not supported yet")
 
 
-def _bound_literal(column: Column, value: object) -> str:
+def value_literal(column: Column, value: object) -> str:
+    """A value written in the contract (a bound, a partition key) as SQL of the column's type."""
     if column.logical_type in ("date", "timestamp"):
-        return f"CAST({literal(value)} AS {column.physical_type})"
-    return str(value)
+        fmt = column.options.get("format", "%Y-%m-%d")
+        return f"CAST(strptime({literal(value)}, {literal(fmt)}) AS {column.physical_type})"
+    if column.logical_type in ("integer", "number"):
+        return str(value)
+    return f"CAST({literal(value)} AS {column.physical_type})"
 
 
 def column_checks(column: Column, raw: str, typed: str) -> list[tuple[str, str]]:
@@ -76,19 +80,10 @@ def column_checks(column: Column, raw: str, typed: str) -> list[tuple[str, str]]
         values = ", ".join(map(literal, column.valid_values))
         checks.append(("validValues", f"{typed} NOT IN ({values})"))
     if "minimum" in column.options:
-        checks.append(("minimum", f"{typed} < {_bound_literal(column, column.options['minimum'])}"))
+        checks.append(("minimum", f"{typed} < {value_literal(column, column.options['minimum'])}"))
     if "maximum" in column.options:
-        checks.append(("maximum", f"{typed} > {_bound_literal(column, column.options['maximum'])}"))
+        checks.append(("maximum", f"{typed} > {value_literal(column, column.options['maximum'])}"))
     return checks
-
-
-def partition_literal(contract: Contract, partition_key: str) -> str:
-    """The partition key (as Dagster names it, e.g. ``2020-01``) as a SQL value of the partition column."""
-    column = contract.partition_column
-    if column.logical_type in ("date", "timestamp"):
-        fmt = column.options.get("format", "%Y-%m-%d")
-        return f"CAST(strptime({literal(partition_key)}, {literal(fmt)}) AS {column.physical_type})"
-    return f"CAST({literal(partition_key)} AS {column.physical_type})"
 
 
 def validation_sql(contract: Contract, source: str, partition_value: str) -> str:
@@ -106,7 +101,7 @@ def validation_sql(contract: Contract, source: str, partition_value: str) -> str
             )
     part = contract.partition_column
     violations.append(
-        f"CASE WHEN {quote(part.name)} IS DISTINCT FROM {partition_literal(contract, partition_value)} "
+        f"CASE WHEN {quote(part.name)} IS DISTINCT FROM {value_literal(part, partition_value)} "
         f"AND {quote(part.name)} IS NOT NULL THEN {{'column': {literal(part.name)}, "
         f"'rule': 'partition:{partition_value}', 'value': {quote('_raw__' + part.name)}}} END"
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.contracts.model import Contract
-from pipelines.contracts.rules import MACROS, literal, partition_literal, quote, validation_sql
+from pipelines.contracts.rules import MACROS, literal, quote, validation_sql, value_literal
 from pipelines.ingest.readers import FileRejected, read_delivered
 from pipelines.lake.connection import writer
 from pipelines.lake.meta import create_tables
@@ -163,7 +163,7 @@ def load_partition(contract: Contract, partition_key: str, settings: Settings, l
                    literal(contract.version)]
         typed = ", ".join(quote(c.name) for c in contract.columns)
         raw_json = ", ".join(f"{literal(c.source_name)}: {quote('_raw__' + c.name)}" for c in contract.columns)
-        partition_value = partition_literal(contract, partition_key)
+        partition_value = value_literal(contract.partition_column, partition_key)
 
         con.execute("BEGIN")
         try:
