@@ -8,7 +8,9 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 export DAGSTER_HOME := $(CURDIR)/.dagster
 
-.PHONY: help setup run test ui lint manifest clean clean-lake lock
+PG_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
+
+.PHONY: help setup run test test-services ui lint manifest clean clean-lake lock
 help:
 	@echo "make run     set up .venv, land demo data if landing/ is empty, run ingest → dbt → checks → publish"
 	@echo "make test    set up .venv and run the whole test suite"
@@ -35,8 +37,19 @@ manifest: $(MANIFEST)
 run: setup
 	$(BIN)/python -m pipelines.run
 
-test: setup
+test: setup test-services
 	$(BIN)/python -m pytest
+
+# The tests start their own PostgreSQL cluster (tests/services.py); they need the server binaries.
+test-services:
+ifeq ($(PG_INITDB),)
+	@if [ "$$(id -u)" = 0 ]; then \
+		echo "installing PostgreSQL server binaries (Debian package postgresql) for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else \
+		echo "the tests need PostgreSQL server binaries: sudo apt-get install postgresql" >&2; exit 1; \
+	fi
+endif
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

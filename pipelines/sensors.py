@@ -53,6 +53,11 @@ def landing_sensor(contract: Contract, job) -> dg.SensorDefinition:
                       name="transform_after_ingestion",
                       description="Rebuilds, checks and publishes the marts after an ingestion run succeeds.")
 def transform_after_ingestion(context: dg.RunStatusSensorContext):
+    waiting = context.instance.get_run_records(
+        dg.RunsFilter(job_name=transform_job.name,
+                      statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]), limit=1)
+    if waiting:  # a transform that has not started yet will read this ingestion's data anyway
+        return dg.SkipReason(f"transform run {waiting[0].dagster_run.run_id} is already waiting")
     return dg.RunRequest(run_key=f"after:{context.dagster_run.run_id}")
 
 

@@ -1,0 +1,582 @@
+"""``lakehouse``: query, inspect and build the lake from a terminal.
+
+    lakehouse sql "select …" [--format table|csv|json] [--max-rows N]   a read-only query ("-": from stdin)
+    lakehouse status [--format …]       every table and view with rows and last snapshot; latest ingestion
+    lakehouse shell                     an interactive SQL session on the lake, read-only
+    lakehouse dbt ARGS…                 dbt of this venv, pointed at the lake (under the writer lock)
+    lakehouse init                      install the DuckDB extensions and create the lake
+
+Every location comes from ``pipelines.settings`` (LAKEHOUSE_ROOT, LAKEHOUSE_CATALOG, …). Readers attach
+the lake READ_ONLY and never take the writer lock, so they work while a pipeline writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from pipelines import settings as settings_module
+from pipelines.cli_output import jsonable, render_table, write_csv, write_json
+from pipelines.lake import extensions, meta
+from pipelines.lake.connection import LakeMissing, _s3_secret_sql, lake_exists, reader, retry_transient
+from pipelines.lake.lock import WriterLockTimeout, writer_lock
+from pipelines.settings import LAKE_ALIAS, LAKE_SCHEMAS, Settings
+
+PROG = "lakehouse"
+FORMATS = ("table", "csv", "json")
+TABLE_MAX_ROWS = 1000  # a terminal cannot show more usefully; csv/json are for pipes and stay complete
+FETCH_ROWS = 2048
+# DuckLake attaches its metadata catalog under this name beside the lake.
+METADATA = f"__ducklake_metadata_{LAKE_ALIAS}"
+# dbt subcommands that never write the lake, so they need not wait for the writer lock.
+DBT_READ_ONLY = frozenset({"parse", "compile", "ls", "list", "docs", "debug", "deps", "clean"})
+PROMPT, CONTINUATION = "lake> ", "  ...> "
+# Statement types that answer with rows (an empty answer is still an answer).
+QUERY_TYPES = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "CALL", "EXECUTE", "RELATION"})
+
+
+class CliError(Exception):
+    """A user mistake worth one line, not a traceback."""
+
+
+def one_line(exc: BaseException) -> str:
+    """DuckDB's message without its "LINE 1: …" and caret lines, which only make sense in a monospace box."""
+    lines = [line.strip() for line in str(exc).splitlines()]
+    kept = [line for line in lines if line and not line.startswith("LINE ") and set(line) != {"^"}]
+    text = " ".join(kept) or type(exc).__name__
+    if "read-only mode" in text:
+        text += " (the lake is read-only here: the pipelines write it, e.g. `make run` or `lakehouse dbt`)"
+    return text
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# ---------------------------------------------------------------------------------------------- results
+
+def batches(con: duckdb.DuckDBPyConnection) -> Iterator[list[tuple]]:
+    while batch := con.fetchmany(FETCH_ROWS):
+        yield batch
+
+
+def limited(source: Iterator[list[tuple]], max_rows: int, cut: list[bool]) -> Iterator[list[tuple]]:
+    """At most ``max_rows`` rows (0: all); sets cut[0] when rows were left out."""
+    left = max_rows
+    for batch in source:
+        if max_rows and len(batch) >= left:
+            cut[0] = len(batch) > left or next(source, None) is not None
+            yield batch[:left]
+            return
+        left -= len(batch)
+        yield batch
+
+
+def table_text(con: duckdb.DuckDBPyConnection, max_rows: int) -> str:
+    """The result as a table; the footer counts every row, shown or not."""
+    columns = [d[0] for d in con.description]
+    shown: list[tuple] = []
+    total = 0
+    for batch in batches(con):
+        if not max_rows or len(shown) < max_rows:
+            shown.extend(batch[: max_rows - len(shown)] if max_rows else batch)
+        total += len(batch)
+    return render_table(columns, shown, total)
+
+
+def emit(con: duckdb.DuckDBPyConnection, fmt: str, max_rows: int) -> None:
+    """Print the pending result of ``con`` to stdout in ``fmt``."""
+    if fmt == "table":
+        print(table_text(con, max_rows))
+        return
+    columns = [d[0] for d in con.description]
+    cut = [False]
+    rows = limited(batches(con), max_rows, cut)
+    write = write_csv if fmt == "csv" else write_json
+    count = write(sys.stdout, columns, rows)
+    if cut[0]:
+        print(f"{PROG}: output cut at {count} rows (--max-rows)", file=sys.stderr)
+
+
+# -------------------------------------------------------------------------------------------------- sql
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    sql = sys.stdin.read() if args.query == "-" else args.query
+    default = TABLE_MAX_ROWS if args.format == "table" else 0
+    max_rows = default if args.max_rows is None else args.max_rows
+    statements = duckdb.extract_statements(sql)  # a syntax error stops here, before attaching the lake
+    if not statements:
+        raise CliError("no SQL given")
+    with reader(settings_module.load()) as con:
+        retry_transient(lambda: con.execute(sql))
+        # like con.execute, the last statement's result is the answer; SET and CREATE TEMP answer nothing
+        if con.description is not None and statements[-1].type.name in QUERY_TYPES:
+            emit(con, args.format, max_rows)
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------- status
+
+def lake_objects(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """(schema, name, kind) of every table and view the session sees, in the order data flows."""
+    rows = con.execute(
+        "SELECT table_schema, table_name, CASE WHEN table_type = 'VIEW' THEN 'view' ELSE 'table' END "
+        "FROM information_schema.tables WHERE table_catalog = ?", [LAKE_ALIAS]).fetchall()
+    order = {schema: i for i, schema in enumerate(LAKE_SCHEMAS)}
+    return sorted(rows, key=lambda r: (order.get(r[0], len(order)), r[0], r[1]))
+
+
+def _inlined_touches(con: duckdb.DuckDBPyConnection) -> str:
+    """Rows inlined in the catalog carry their own begin/end snapshot: one source per inlined-data table."""
+    try:
+        tables = con.execute(f"""
+            SELECT i.table_id, i.table_name FROM {METADATA}.ducklake_inlined_data_tables i
+            WHERE i.table_id IN (SELECT table_id FROM {METADATA}.ducklake_table WHERE end_snapshot IS NULL)
+            """).fetchall()
+    except duckdb.Error:
+        return ""  # a catalog from before data inlining
+    return "".join(f"\n UNION ALL SELECT {table_id}, max(greatest(begin_snapshot, end_snapshot)) "
+                   f"FROM {METADATA}.{quote_ident(name)}" for table_id, name in tables)
+
+
+@contextlib.contextmanager
+def common_subplans_off(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB 1.5's common_subplan optimizer takes scans of two SQLite tables with the same columns for one
+    subplan (``SELECT max(x) FROM a UNION ALL SELECT max(x) FROM b`` gives a's max twice), and the
+    catalog's inlined-data tables often look alike; so it is off while we read the catalog."""
+    before = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
+    con.execute("SET disabled_optimizers = " + quote_literal(",".join(filter(None, [before, "common_subplan"]))))
+    try:
+        yield
+    finally:
+        con.execute("SET disabled_optimizers = " + quote_literal(before))
+
+
+def last_snapshots(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[int | None, object]]:
+    """(schema, name) -> (last snapshot that changed the table or view, that snapshot's time).
+
+    A snapshot's change list names tables and views by catalog id (ids are unique across schemas, tables
+    and views), except the "…_created" entries, which name them; inlined inserts and deletes are listed
+    there too although they leave no file. The catalog rows of the table, its columns, data and delete
+    files and inlined rows add their begin/end snapshots, which outlive expired snapshots.
+    """
+    sources = [f"SELECT {col}, {end} FROM {METADATA}.{table}"
+               for table, col in (("ducklake_table", "table_id"), ("ducklake_view", "view_id"),
+                                  ("ducklake_column", "table_id"), ("ducklake_data_file", "table_id"),
+                                  ("ducklake_delete_file", "table_id"))
+               for end in ("begin_snapshot", "end_snapshot")]
+    catalog_rows = " UNION ALL ".join(sources) + _inlined_touches(con)
+    sql = f"""
+        WITH objects AS (
+            SELECT s.schema_name, t.table_name AS name, t.table_id AS id
+            FROM {METADATA}.ducklake_table t JOIN {METADATA}.ducklake_schema s USING (schema_id)
+            WHERE t.end_snapshot IS NULL AND s.end_snapshot IS NULL
+            UNION ALL
+            SELECT s.schema_name, v.view_name, v.view_id
+            FROM {METADATA}.ducklake_view v JOIN {METADATA}.ducklake_schema s USING (schema_id)
+            WHERE v.end_snapshot IS NULL AND s.end_snapshot IS NULL
+        ),
+        changes AS (SELECT snapshot_id, unnest(map_entries(changes)) AS change FROM {LAKE_ALIAS}.snapshots()),
+        refs AS (
+            SELECT snapshot_id, unnest(change.value) AS ref FROM changes
+            WHERE NOT ends_with(change.key, '_created')
+        ),
+        touches (id, snapshot_id) AS (
+            SELECT TRY_CAST(ref AS BIGINT), snapshot_id FROM refs
+            UNION ALL {catalog_rows}
+        ),
+        latest AS (SELECT id, max(snapshot_id) AS snapshot_id FROM touches GROUP BY id)
+        SELECT o.schema_name, o.name, l.snapshot_id, date_trunc('second', s.snapshot_time)
+        FROM objects o LEFT JOIN latest l USING (id)
+        LEFT JOIN {LAKE_ALIAS}.snapshots() s ON s.snapshot_id = l.snapshot_id"""
+    with common_subplans_off(con):
+        rows = retry_transient(lambda: con.execute(sql).fetchall())
+    return {(schema, name): (snapshot, at) for schema, name, snapshot, at in rows}
+
+
+def row_count(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> int | None:
+    try:
+        sql = f"SELECT count(*) FROM {LAKE_ALIAS}.{quote_ident(schema)}.{quote_ident(name)}"
+        return retry_transient(lambda: con.execute(sql).fetchone()[0])
+    except duckdb.Error as exc:  # a broken view must not hide the rest of the lake
+        print(f"{PROG} status: cannot count {schema}.{name}: {one_line(exc)}", file=sys.stderr)
+        return None
+
+
+INGESTION_COLUMNS = ("dataset", "partitions", "first_partition", "last_partition", "files", "files_rejected",
+                     "rows_read", "rows_loaded", "rows_quarantined", "reconciles", "last_loaded_at")
+# Each partition's latest load is what the lake holds (a load replaces its partition), so the summary
+# per dataset adds up the files of the latest batch of every partition.
+INGESTION_SQL = f"""
+    WITH latest AS (
+        SELECT * FROM {LAKE_ALIAS}.meta.ingestion_log
+        QUALIFY dense_rank() OVER (
+            PARTITION BY dataset, partition_key ORDER BY finished_at DESC, batch_id DESC) = 1
+    )
+    SELECT dataset, count(DISTINCT partition_key), min(partition_key), max(partition_key), count(*),
+           count(*) FILTER (WHERE status = 'rejected'), sum(rows_read)::BIGINT, sum(rows_loaded)::BIGINT,
+           sum(rows_quarantined)::BIGINT, bool_and(rows_read = rows_loaded + rows_quarantined),
+           date_trunc('second', max(finished_at))
+    FROM latest GROUP BY dataset ORDER BY dataset"""
+
+OBJECT_COLUMNS = ("schema", "name", "kind", "rows", "last_snapshot", "snapshot_time")
+
+
+def collect_status(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    objects = lake_objects(con)
+    last = last_snapshots(con)
+    snapshot, at = con.execute(
+        f"SELECT snapshot_id, date_trunc('second', snapshot_time) FROM {LAKE_ALIAS}.snapshots() "
+        "ORDER BY snapshot_id DESC LIMIT 1").fetchone()
+    has_log = ("meta", "ingestion_log", "table") in objects
+    return {
+        "snapshot_id": snapshot, "snapshot_time": at,
+        "objects": [(s, n, k, row_count(con, s, n), *last.get((s, n), (None, None))) for s, n, k in objects],
+        "ingestion": retry_transient(lambda: con.execute(INGESTION_SQL).fetchall()) if has_log else None,
+    }
+
+
+def print_status(status: dict[str, object], settings: Settings, fmt: str) -> None:
+    ingestion = status["ingestion"] or []
+    if fmt == "json":
+        doc = {"catalog": settings.catalog, "data_path": settings.data_path,
+               "snapshot_id": status["snapshot_id"], "snapshot_time": status["snapshot_time"],
+               "objects": [dict(zip(OBJECT_COLUMNS, r, strict=True)) for r in status["objects"]],
+               "ingestion": [dict(zip(INGESTION_COLUMNS, r, strict=True)) for r in ingestion]}
+        print(json.dumps(jsonable(doc), ensure_ascii=False, indent=2))
+    elif fmt == "csv":  # two RFC 4180 tables, one blank line apart
+        write_csv(sys.stdout, OBJECT_COLUMNS, [status["objects"]])
+        sys.stdout.write("\r\n")
+        write_csv(sys.stdout, INGESTION_COLUMNS, [ingestion])
+    else:
+        print(f"lake {settings.catalog} (data {settings.data_path})\n"
+              f"current snapshot {status['snapshot_id']} at {status['snapshot_time']}\n")
+        print("Tables and views")
+        print(render_table(OBJECT_COLUMNS, status["objects"]))
+        print("\nLatest ingestion per dataset (meta.ingestion_log, latest load of each partition)")
+        if status["ingestion"] is None:
+            print("meta.ingestion_log does not exist: run `lakehouse init`")
+        elif not ingestion:
+            print("meta.ingestion_log is empty: nothing has been ingested yet")
+        else:
+            print(render_table(INGESTION_COLUMNS, ingestion))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = settings_module.load()
+    with reader(settings) as con:
+        status = collect_status(con)
+    print_status(status, settings, args.format)
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------ shell
+
+def statement_complete(text: str) -> bool:
+    """True when the last thing outside quotes and comments is ';' (so ';' inside 'a;b' does not end it)."""
+    quote, last, i = "", "", 0
+    while i < len(text):
+        ch, two = text[i], text[i:i + 2]
+        if quote:
+            if (quote == "--" and ch == "\n") or (quote == "/*" and two == "*/"):
+                i += 1 if quote == "--" else 2
+                quote = ""
+                continue
+            if ch == quote:
+                quote = ""
+                last = ch
+        elif two in ("--", "/*"):
+            quote = two
+            i += 1
+        elif ch in "'\"":
+            quote = last = ch
+        elif not ch.isspace():
+            last = ch
+        i += 1
+    return not quote.strip("-") and last == ";"  # an open "--" comment ends with the line
+
+
+SHELL_HELP = """\
+.tables          tables and views of the lake
+.schema NAME     the columns of a table or view (e.g. .schema marts.fct_green_loan_balance_monthly)
+.help            this text
+.quit, .exit     leave (or Ctrl-D)
+SQL statements end with ';' and may span lines; Ctrl-C cancels the statement being typed."""
+
+
+class Shell:
+    """Feeds lines of input to the lake: dot commands, and SQL once a statement is complete."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self.buffer: list[str] = []
+        self.failed = False
+
+    def feed(self, line: str) -> bool:
+        """Take one line; False when the user asked to leave."""
+        if not self.buffer and line.strip().startswith("."):
+            return self.dot(line.strip().rstrip(";").split())
+        if self.buffer or line.strip():
+            self.buffer.append(line)
+        if self.buffer and statement_complete("\n".join(self.buffer)):
+            self.flush()
+        return True
+
+    def flush(self) -> None:
+        text, self.buffer = "\n".join(self.buffer), []
+        if text.strip():
+            self.run(text)
+
+    def error(self, exc: BaseException) -> None:
+        self.failed = True
+        print(f"Error: {one_line(exc)}", file=sys.stderr)
+
+    def run(self, text: str) -> None:
+        try:
+            for statement in duckdb.extract_statements(text):
+                retry_transient(lambda s=statement: self.con.execute(s))
+                if self.con.description is None:
+                    continue
+                out = table_text(self.con, TABLE_MAX_ROWS)
+                if statement.type.name in QUERY_TYPES or not out.endswith("\n0 rows"):
+                    print(out)
+        except duckdb.Error as exc:
+            self.error(exc)
+
+    def dot(self, words: list[str]) -> bool:
+        command, rest = words[0], words[1:]
+        if command in (".quit", ".exit", ".q"):
+            return False
+        if command == ".help":
+            print(SHELL_HELP)
+        elif command == ".tables":
+            print(render_table(("schema", "name", "kind"), lake_objects(self.con)))
+        elif command == ".schema" and len(rest) == 1:
+            self.run(f"DESCRIBE {rest[0]};")
+        elif command == ".schema":
+            self.error(CliError("usage: .schema NAME"))
+        else:
+            self.error(CliError(f"unknown command {command} (try .help)"))
+        return True
+
+
+def history_path() -> Path:
+    return Path.home() / ".lakehouse_history"
+
+
+def _readline():
+    try:
+        import readline
+    except ImportError:  # not on every platform; the shell works without history then
+        return None
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history_path())
+    readline.set_history_length(2000)
+    return readline
+
+
+def _collapse_history(readline, start: int) -> None:
+    """Keep a multi-line statement as one history entry, so arrow-up brings the whole statement back."""
+    end = readline.get_current_history_length()
+    if end - start < 2:
+        return
+    lines = [readline.get_history_item(i) for i in range(start + 1, end + 1)]
+    for pos in range(end - 1, start - 1, -1):
+        readline.remove_history_item(pos)
+    readline.add_history(" ".join(line.strip() for line in lines))
+
+
+def interactive(shell: Shell) -> int:
+    readline = _readline()
+    snapshot = shell.con.execute(f"SELECT max(snapshot_id) FROM {LAKE_ALIAS}.snapshots()").fetchone()[0]
+    print(f"{PROG} shell: the lake is attached read-only as `{LAKE_ALIAS}` (snapshot {snapshot}). "
+          "End statements with ';'; .help for commands.")
+    start = readline.get_current_history_length() if readline else 0
+    try:
+        while True:
+            try:
+                line = input(CONTINUATION if shell.buffer else PROMPT)
+            except EOFError:
+                print()
+                return 0
+            except KeyboardInterrupt:  # cancel what is being typed, stay in the shell
+                print()
+                shell.buffer = []
+                start = readline.get_current_history_length() if readline else 0
+                continue
+            try:
+                if not shell.feed(line):
+                    return 0
+            except KeyboardInterrupt:
+                print("interrupted", file=sys.stderr)
+            if readline and not shell.buffer:
+                _collapse_history(readline, start)
+                start = readline.get_current_history_length()
+    finally:
+        if readline:
+            with contextlib.suppress(OSError):
+                readline.write_history_file(history_path())
+
+
+def piped(shell: Shell) -> int:
+    """Run the statements on stdin; an error is reported and the next statement runs, exit 1 at the end."""
+    for line in sys.stdin:
+        if not shell.feed(line.rstrip("\r\n")):
+            break
+    else:
+        shell.flush()  # a last statement without ';'
+    return 1 if shell.failed else 0
+
+
+def duckdb_cli() -> str | None:
+    """A ``duckdb`` binary on PATH of this very DuckDB version (our extensions are built for it)."""
+    path = shutil.which("duckdb")
+    if path is None:
+        return None
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return path if out.split()[:1] == [f"v{duckdb.__version__}"] else None
+
+
+def duckdb_cli_setup(settings: Settings) -> list[str]:
+    """The statements that give the duckdb binary the same read-only session ``connect()`` gives Python."""
+    commands = [f"SET {key} = {quote_literal(value) if isinstance(value, str) else str(value).lower()}"
+                for key, value in extensions.connection_config(settings).items()]
+    if settings.data_on_object_storage:
+        commands.append(_s3_secret_sql(settings))
+    commands += [f"ATTACH {quote_literal(settings.attach_uri)} AS {LAKE_ALIAS} "
+                 f"(DATA_PATH {quote_literal(settings.data_path)}, READ_ONLY)", f"USE {LAKE_ALIAS}"]
+    return commands
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    settings = settings_module.load()
+    tty = sys.stdin.isatty()
+    binary = duckdb_cli() if tty and not args.builtin else None
+    with reader(settings) as con:  # also checks the lake exists and the extensions are installed
+        if binary is None:
+            shell = Shell(con)
+            return interactive(shell) if tty else piped(shell)
+    cmd = [binary]
+    for command in duckdb_cli_setup(settings):
+        cmd += ["-cmd", command + ";"]
+    return subprocess.run(cmd).returncode
+
+
+# -------------------------------------------------------------------------------------------------- dbt
+
+def warn(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def dbt_plan(args: list[str]) -> tuple[str | None, bool]:
+    """dbt's subcommand (the first word that is not an option) and whether it writes the lake.
+
+    Unsure means writes: an option's value mistaken for the subcommand only costs waiting for the lock.
+    """
+    sub = next((a for a in args if not a.startswith("-")), None)
+    return sub, sub is not None and sub not in DBT_READ_ONLY
+
+
+def cmd_dbt(args: argparse.Namespace) -> int:
+    settings = settings_module.load()
+    dbt = Path(sys.executable).parent / "dbt"
+    if not dbt.exists():
+        raise CliError(f"{dbt} not found: install the project (`make setup`)")
+    _, writes = dbt_plan(args.dbt_args)
+    extensions.install(settings)  # dbt loads them from the project's extension_directory
+    # DBT_PROFILES_DIR does what --profiles-dir does, for every subcommand and wherever the args put it.
+    env = {**os.environ, **settings.dbt_env(), "DBT_PROFILES_DIR": str(settings.dbt_project_dir)}
+    cmd = [str(dbt), *args.dbt_args]
+    if not writes:
+        return subprocess.run(cmd, cwd=settings.dbt_project_dir, env=env).returncode
+    if not lake_exists(settings):
+        meta.bootstrap(settings)  # our way, so the SQLite catalog starts in WAL mode for the readers
+    with writer_lock(settings.lock_file, settings.lock_timeout_s, f"dbt {' '.join(args.dbt_args)}", warn):
+        return subprocess.run(cmd, cwd=settings.dbt_project_dir, env=env).returncode
+
+
+# ------------------------------------------------------------------------------------------------- init
+
+def cmd_init(args: argparse.Namespace) -> int:
+    settings = settings_module.load()
+    installed = extensions.install(settings)
+    done = f"installed {', '.join(installed)}" if installed else "up to date"
+    print(f"duckdb extensions: {done} ({settings.extension_dir})")
+    meta.bootstrap(settings)
+    with reader(settings) as con:
+        snapshot = con.execute(f"SELECT max(snapshot_id) FROM {LAKE_ALIAS}.snapshots()").fetchone()[0]
+    print(f"lake ready (attached as `{LAKE_ALIAS}`, snapshot {snapshot})\n"
+          f"  catalog      {settings.catalog}\n"
+          f"  data         {settings.data_path}\n"
+          f"  writer lock  {settings.lock_file}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------- main
+
+COMMANDS = {"sql": cmd_sql, "status": cmd_status, "shell": cmd_shell, "dbt": cmd_dbt, "init": cmd_init}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Query, inspect and build the lake.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sql = sub.add_parser("sql", help="run a read-only query against the lake")
+    sql.add_argument("query", help='the SQL, or "-" to read it from stdin')
+    sql.add_argument("--format", choices=FORMATS, default="table")
+    sql.add_argument("--max-rows", type=int, default=None, metavar="N",
+                     help=f"print at most N rows (0: all; default {TABLE_MAX_ROWS} for table, all else)")
+    status = sub.add_parser("status", help="tables and views with rows and last snapshot; latest ingestion")
+    status.add_argument("--format", choices=FORMATS, default="table")
+    shell = sub.add_parser("shell", help="an interactive SQL session on the lake (read-only)")
+    shell.add_argument("--builtin", action="store_true", help="the built-in shell even if duckdb is on PATH")
+    sub.add_parser("dbt", help="run dbt on the lake; every further argument goes to dbt", add_help=False)
+    sub.add_parser("init", help="install the DuckDB extensions and create the lake")
+    return parser
+
+
+def _stdout_gone() -> None:
+    """After a closed pipe (``… | head``), point stdout at /dev/null so exiting does not complain."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["dbt"]:  # everything after `dbt` is dbt's, its --help and --version included
+        args = argparse.Namespace(command="dbt", dbt_args=argv[1:])
+    else:
+        args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        _stdout_gone()
+        return 1
+    except (CliError, LakeMissing, WriterLockTimeout, duckdb.Error, OSError) as exc:
+        print(f"{PROG} {args.command}: {one_line(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug still gets one line here; the type says where to look
+        print(f"{PROG} {args.command}: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

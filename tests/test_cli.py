@@ -1,0 +1,353 @@
+"""The ``lakehouse`` command against a real lake in a temporary directory."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+
+from pipelines import cli
+from pipelines import settings as settings_module
+from pipelines.cli_output import display_width, render_table
+from pipelines.lake import meta
+from pipelines.lake.connection import current_snapshot, reader, writer
+from pipelines.lake.lock import WriterLockTimeout, writer_lock
+from pipelines.settings import PROJECT_ROOT
+
+LOCATION_VARS = ("LAKEHOUSE_CATALOG", "LAKEHOUSE_DATA_PATH", "LAKEHOUSE_LANDING", "LAKEHOUSE_LOCK_FILE")
+ROWS = [("浦东新区", "1234567.89"), ("Minhang", "0.01"), ("黄浦区绿色信贷", "-42.50")]
+LOG_ROW = "(?, 'bank_loans', ?, ?, 'sha', 1, ?, ?, ?, 'loaded', NULL, '1.0.0', TIMESTAMPTZ '2024-02-01', ?)"
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory):
+    """One bootstrapped lake for the module: marts.t with Chinese text and exact decimals, an ingestion log."""
+    root = tmp_path_factory.mktemp("cli_lake")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAKEHOUSE_ROOT", str(root))
+        for var in LOCATION_VARS:
+            mp.delenv(var, raising=False)
+        settings = settings_module.load()
+        meta.bootstrap(settings)
+        with writer(settings, "test setup") as con:
+            con.execute("CREATE TABLE marts.t (district VARCHAR, amount DECIMAL(18,2))")
+            con.executemany("INSERT INTO marts.t VALUES (?, ?)", [list(r) for r in ROWS])
+            t_snapshot = current_snapshot(con)
+            # bank_loans 2024-01 loaded twice (the second load replaces the first), 2024-02 once
+            for batch, part, file, read, loaded, bad, finished in [
+                ("b1", "2024-01", "a.csv", 10, 10, 0, "2024-02-01 10:00:00+00"),
+                ("b1", "2024-01", "b.csv", 5, 5, 0, "2024-02-01 10:00:00+00"),
+                ("b2", "2024-01", "a.csv", 12, 11, 1, "2024-02-02 10:00:00+00"),
+                ("b3", "2024-02", "c.csv", 7, 7, 0, "2024-03-01 10:00:00+00"),
+            ]:
+                con.execute(f"INSERT INTO meta.ingestion_log VALUES {LOG_ROW}",
+                            [batch, part, file, read, loaded, bad, finished])
+        yield SimpleNamespace(root=root, settings=settings, t_snapshot=t_snapshot)
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def pipe_columns(line: str) -> list[int]:
+    """Display columns at which the " | " separators of a table line sit."""
+    cols, width = [], 0
+    for ch in line:
+        if ch == "|":
+            cols.append(width)
+        width += display_width(ch)
+    return cols
+
+
+# ------------------------------------------------------------------------------------------------- sql
+
+def test_sql_table_lines_up_chinese_text(lake, capsys):
+    code, out, err = run(capsys, "sql", "select district, amount from marts.t order by amount desc")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[-1] == "3 rows"
+    header, rule, *body = lines[:-1]
+    assert [line.split("|")[0].strip() for line in body] == ["浦东新区", "Minhang", "黄浦区绿色信贷"]
+    assert all(pipe_columns(line) == pipe_columns(header) for line in body)
+    assert "-+-" in rule and display_width(rule) == max(display_width(line) for line in body)
+    # amounts are right-aligned: every row ends at the same display column
+    assert len({display_width(line) for line in body}) == 1
+    assert body[0].endswith("1234567.89") and body[2].endswith("-42.50")
+
+
+def test_sql_table_counts_every_row_but_shows_the_first_thousand(lake, capsys):
+    code, out, _ = run(capsys, "sql", "select range as i from range(1500)")
+    assert code == 0
+    assert out.splitlines()[-1] == "1500 rows (showing first 1000)"
+    assert len(out.splitlines()) == 1000 + 3
+    code, out, _ = run(capsys, "sql", "select range as i from range(1500)", "--max-rows", "2")
+    assert out.splitlines()[-1] == "1500 rows (showing first 2)"
+
+
+def test_sql_csv_and_json_are_complete_unless_max_rows_cuts_them(lake, capsys):
+    code, out, err = run(capsys, "sql", "select range as i from range(3000)", "--format", "csv")
+    assert code == 0 and len(out.splitlines()) == 3001 and err == ""
+    code, out, err = run(capsys, "sql", "select range as i from range(5)", "--format", "json", "--max-rows", "2")
+    assert json.loads(out) == [{"i": 0}, {"i": 1}] and "cut at 2 rows" in err
+    code, out, err = run(capsys, "sql", "select range as i from range(5)", "--format", "csv", "--max-rows", "5")
+    assert len(out.splitlines()) == 6 and err == ""
+
+
+def test_sql_prints_nothing_for_a_statement_without_an_answer(lake, capsys):
+    assert run(capsys, "sql", "set threads = 1") == (0, "", "")
+
+
+def test_sql_csv_is_rfc4180_and_exact(lake, capsys):
+    code, out, err = run(capsys, "sql", "select district, amount, 'a,\"b\"' as q from marts.t order by district",
+                         "--format", "csv")
+    assert code == 0, err
+    assert out.endswith("\r\n")
+    rows = list(csv.reader(io.StringIO(out, newline="")))
+    assert rows[0] == ["district", "amount", "q"]
+    assert sorted((r[0], r[1]) for r in rows[1:]) == sorted(ROWS)
+    assert {r[2] for r in rows[1:]} == {'a,"b"'}
+
+
+def test_sql_json_keeps_decimals_exact_and_dates_iso(lake, capsys):
+    sql = "select district, amount, DATE '2024-01-31' as d, NULL as n, 0::DECIMAL(38,10) as z from marts.t"
+    code, out, err = run(capsys, "sql", sql, "--format", "json")
+    assert code == 0, err
+    records = json.loads(out)
+    assert {(r["district"], r["amount"]) for r in records} == set(ROWS)
+    assert sum(Decimal(r["amount"]) for r in records) == Decimal("1234525.40")
+    assert records[0]["d"] == "2024-01-31" and records[0]["n"] is None and records[0]["z"] == "0.0000000000"
+
+
+def test_sql_reads_the_query_from_stdin(lake, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("select count(*) as n\nfrom marts.t"))
+    code, out, _ = run(capsys, "sql", "-", "--format", "csv")
+    assert code == 0 and out == "n\r\n3\r\n"
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("selec 1", "Parser Error"),
+    ("select * from marts.no_such_table", "no_such_table"),
+])
+def test_sql_errors_are_one_line_and_exit_1(lake, capsys, sql, message):
+    code, out, err = run(capsys, "sql", sql)
+    assert code == 1 and out == ""
+    assert err.startswith("lakehouse sql: ") and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_sql_refuses_to_write_the_lake(lake, capsys):
+    code, _, err = run(capsys, "sql", "insert into marts.t values ('x', 1)")
+    assert code == 1
+    assert err.startswith("lakehouse sql: ") and "read-only" in err and err.count("\n") == 1
+    code, out, _ = run(capsys, "sql", "select count(*) from marts.t", "--format", "csv")
+    assert out.splitlines()[1] == "3"
+
+
+def test_sql_without_a_lake_says_how_to_make_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LAKEHOUSE_ROOT", str(tmp_path))
+    code, _, err = run(capsys, "sql", "select 1")
+    assert code == 1 and "no lake at" in err and "make run" in err
+    assert not (tmp_path / "lakehouse").exists()  # a reader creates nothing
+
+
+WRITER = """
+import sys, time
+from pathlib import Path
+from pipelines import settings
+from pipelines.lake.connection import writer
+stop, deadline = Path(sys.argv[1]), time.monotonic() + 60
+with writer(settings.load(), "test busy writer") as con:
+    con.execute("CREATE TABLE IF NOT EXISTS marts.busy (i INTEGER, note VARCHAR)")
+    i = 0
+    while not stop.exists() and time.monotonic() < deadline:
+        con.execute("BEGIN")
+        con.execute("INSERT INTO marts.busy SELECT range, '绿色' FROM range(?, ? + 50)", [i, i])
+        con.execute("COMMIT")
+        i += 50
+        if i == 50:
+            print("writing", flush=True)
+"""
+
+
+def test_sql_reads_while_another_process_writes(lake, capsys, tmp_path):
+    """Reads for ~3 s while a writer holds the lock and commits a transaction after another."""
+    stop = tmp_path / "stop"
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(stop)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "writing"
+        # the writer really holds the lock meanwhile
+        with pytest.raises(WriterLockTimeout), writer_lock(lake.settings.lock_file, 0.1):
+            pass
+        counts, until = [], time.monotonic() + 3
+        while time.monotonic() < until or len(counts) < 3:
+            code, out, err = run(capsys, "sql", "select count(*) from marts.busy", "--format", "csv")
+            assert code == 0, err
+            counts.append(int(out.splitlines()[1]))
+        assert proc.poll() is None  # every read above ran while the writer was writing
+        stop.touch()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+    assert counts == sorted(counts) and counts[-1] > counts[0]
+    assert all(c % 50 == 0 for c in counts)  # every read sees whole transactions
+
+
+# ---------------------------------------------------------------------------------------------- status
+
+def status_json(capsys) -> dict:
+    code, out, err = run(capsys, "status", "--format", "json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_status_lists_tables_with_rows_and_last_snapshot(lake, capsys):
+    doc = status_json(capsys)
+    objects = {(o["schema"], o["name"]): o for o in doc["objects"]}
+    t = objects[("marts", "t")]
+    assert (t["kind"], t["rows"], t["last_snapshot"]) == ("table", 3, lake.t_snapshot)
+    assert t["snapshot_time"]
+    assert {("meta", "ingestion_log"), ("meta", "quality_results"), ("meta", "publications")} <= set(objects)
+
+    code, out, _ = run(capsys, "status")
+    assert code == 0
+    line = next(line for line in out.splitlines() if line.startswith("marts ") and "| t " in line)
+    assert [c.strip() for c in line.split("|")][:5] == ["marts", "t", "table", "3", str(lake.t_snapshot)]
+
+
+def test_status_follows_inlined_changes_files_and_views(lake, capsys):
+    with writer(lake.settings, "test") as con:
+        con.execute("CREATE TABLE marts.s (i INTEGER)")
+        con.execute("INSERT INTO marts.s VALUES (1), (2), (3)")  # small: inlined in the catalog
+        con.execute("CREATE TABLE marts.big AS SELECT range AS i FROM range(20000)")  # a Parquet file
+        big_snapshot = current_snapshot(con)
+        con.execute("CREATE VIEW marts.v_s AS SELECT * FROM marts.s")
+        view_snapshot = current_snapshot(con)
+        con.execute("DELETE FROM marts.s WHERE i = 2")  # an inlined delete: no file either
+        s_snapshot = current_snapshot(con)
+        inlined = con.execute("SELECT count(*) FROM __ducklake_metadata_lake.ducklake_data_file "
+                              "JOIN __ducklake_metadata_lake.ducklake_table USING (table_id) "
+                              "WHERE table_name = 's'").fetchone()[0]
+    assert inlined == 0  # so the snapshot below cannot come from a data file
+    objects = {(o["schema"], o["name"]): o for o in status_json(capsys)["objects"]}
+    assert (objects[("marts", "s")]["rows"], objects[("marts", "s")]["last_snapshot"]) == (2, s_snapshot)
+    assert (objects[("marts", "big")]["rows"], objects[("marts", "big")]["last_snapshot"]) == (20000, big_snapshot)
+    assert objects[("marts", "v_s")]["kind"] == "view"
+    assert (objects[("marts", "v_s")]["rows"], objects[("marts", "v_s")]["last_snapshot"]) == (2, view_snapshot)
+
+
+def test_catalog_reads_restore_the_optimizer_setting(lake):
+    with reader(lake.settings) as con:
+        con.execute("SET disabled_optimizers = 'filter_pushdown'")
+        with cli.common_subplans_off(con):
+            assert "common_subplan" in con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
+        assert con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0] == "filter_pushdown"
+
+
+def test_status_summarises_each_partitions_latest_ingestion(lake, capsys):
+    [row] = status_json(capsys)["ingestion"]
+    assert row["dataset"] == "bank_loans"
+    assert (row["partitions"], row["first_partition"], row["last_partition"], row["files"]) == (
+        2, "2024-01", "2024-02", 2)
+    assert (row["rows_read"], row["rows_loaded"], row["rows_quarantined"], row["reconciles"]) == (19, 18, 1, True)
+    assert row["last_loaded_at"].startswith("2024-03-01")
+
+
+def test_init_then_status_on_a_fresh_lake(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LAKEHOUSE_ROOT", str(tmp_path))
+    code, out, err = run(capsys, "status")
+    assert code == 1 and "no lake at" in err and "make run" in err
+    code, out, err = run(capsys, "init")
+    assert code == 0, err
+    assert str(tmp_path / "lakehouse" / "catalog.sqlite") in out and str(tmp_path / "lakehouse" / "data") in out
+    code, out, err = run(capsys, "status")
+    assert code == 0, err
+    assert "meta.ingestion_log is empty" in out and "ingestion_log" in out
+
+
+# ----------------------------------------------------------------------------------------------- shell
+
+def shell(lake, script: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LAKEHOUSE_ROOT": str(lake.root), "HOME": str(lake.root)}
+    return subprocess.run([sys.executable, "-m", "pipelines.cli", "shell"], input=script, capture_output=True,
+                          text=True, env=env, cwd=PROJECT_ROOT, timeout=60)
+
+
+def test_shell_runs_statements_from_a_pipe(lake):
+    result = shell(lake, "select district,\n  amount from marts.t\n  where amount > 1000;\n"
+                         ".tables\n.schema marts.t\nselect 'a;b' as s; -- two; in one line\nselect 42 as x")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "浦东新区 | 1234567.89" in out and "a;b" in out and "42" in out
+    assert "marts  | t " in out and "meta   | ingestion_log" in out  # .tables
+    assert "amount      | DECIMAL(18,2)" in out  # .schema
+
+
+def test_shell_reports_errors_and_carries_on(lake):
+    result = shell(lake, "selec 1;\ninsert into marts.t values ('x', 1);\n.nope\nselect 7 as seven;\n.quit\n"
+                         "select 8 as never;\n")
+    assert result.returncode == 1
+    assert "Parser Error" in result.stderr and "read-only" in result.stderr and ".nope" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "seven" in result.stdout and "never" not in result.stdout
+
+
+@pytest.mark.parametrize("text, complete", [
+    ("select 1;", True), ("select 1", False), ("select ';'", False), ("select ';';", True),
+    ("select 1; -- done", True), ("select 1 -- not yet;", False), ("select /* ; */ 1", False),
+    ("select 'it''s';", True), ('select "a;b"', False), ("select 1;\n", True),
+])
+def test_statement_complete(text, complete):
+    assert cli.statement_complete(text) is complete
+
+
+def test_duckdb_binary_is_used_only_at_our_version(tmp_path, monkeypatch):
+    fake = tmp_path / "duckdb"
+    monkeypatch.setenv("PATH", str(tmp_path))
+    fake.write_text(f"#!/bin/sh\necho 'v{cli.duckdb.__version__} fake'\n")
+    fake.chmod(0o755)
+    assert cli.duckdb_cli() == str(fake)
+    fake.write_text("#!/bin/sh\necho 'v0.9.0 old'\n")
+    assert cli.duckdb_cli() is None
+
+
+def test_duckdb_binary_gets_the_same_read_only_session(lake):
+    setup = cli.duckdb_cli_setup(lake.settings)
+    assert f"SET extension_directory = '{lake.settings.extension_dir}'" in setup
+    assert setup[-2].startswith("ATTACH 'ducklake:sqlite:") and setup[-2].endswith(", READ_ONLY)")
+    assert setup[-1] == "USE lake"
+
+
+# ------------------------------------------------------------------------------------------------- dbt
+
+def test_dbt_version_runs_the_venvs_dbt(lake):
+    started = time.monotonic()
+    assert cli.main(["dbt", "--version"]) == 0
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("args, sub, writes", [
+    (["--version"], None, False), (["parse", "--quiet"], "parse", False), (["docs", "generate"], "docs", False),
+    (["run", "--select", "x"], "run", True), (["--debug", "build"], "build", True), ([], None, False),
+])
+def test_dbt_takes_the_writer_lock_only_for_writing_commands(args, sub, writes):
+    assert cli.dbt_plan(args) == (sub, writes)
+
+
+# ---------------------------------------------------------------------------------------------- output
+
+def test_render_table_measures_wide_characters():
+    assert display_width("浦东a") == 5 and display_width("é") == 1 and display_width("e\u0301") == 1
+    text = render_table(["名称", "n"], [("一", 1), ("abc", None)])
+    lines = text.splitlines()
+    assert lines == ["名称 | n", "-----+-----", "一   |    1", "abc  | NULL", "2 rows"]
