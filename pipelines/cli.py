@@ -27,8 +27,9 @@ import duckdb
 from pipelines import settings as settings_module
 from pipelines.cli_output import jsonable, render_table, write_csv, write_json
 from pipelines.lake import extensions, meta
-from pipelines.lake.connection import LakeMissing, _s3_secret_sql, lake_exists, reader, retry_transient
+from pipelines.lake.connection import LakeMissing, lake_exists, reader, retry_transient, s3_secret_sql
 from pipelines.lake.lock import WriterLockTimeout, writer_lock
+from pipelines.lake.sql import literal, quote
 from pipelines.settings import LAKE_ALIAS, LAKE_SCHEMAS, Settings
 
 PROG = "lakehouse"
@@ -56,14 +57,6 @@ def one_line(exc: BaseException) -> str:
     if "read-only mode" in text:
         text += " (the lake is read-only here: the pipelines write it, e.g. `make run` or `lakehouse dbt`)"
     return text
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -149,7 +142,7 @@ def _inlined_touches(con: duckdb.DuckDBPyConnection) -> str:
     except duckdb.Error:
         return ""  # a catalog from before data inlining
     return "".join(f"\n UNION ALL SELECT {table_id}, max(greatest(begin_snapshot, end_snapshot)) "
-                   f"FROM {METADATA}.{quote_ident(name)}" for table_id, name in tables)
+                   f"FROM {METADATA}.{quote(name)}" for table_id, name in tables)
 
 
 @contextlib.contextmanager
@@ -158,11 +151,11 @@ def common_subplans_off(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     subplan (``SELECT max(x) FROM a UNION ALL SELECT max(x) FROM b`` gives a's max twice), and the
     catalog's inlined-data tables often look alike; so it is off while we read the catalog."""
     before = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
-    con.execute("SET disabled_optimizers = " + quote_literal(",".join(filter(None, [before, "common_subplan"]))))
+    con.execute("SET disabled_optimizers = " + literal(",".join(filter(None, [before, "common_subplan"]))))
     try:
         yield
     finally:
-        con.execute("SET disabled_optimizers = " + quote_literal(before))
+        con.execute("SET disabled_optimizers = " + literal(before))
 
 
 def last_snapshots(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[int | None, object]]:
@@ -209,7 +202,7 @@ def last_snapshots(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tupl
 
 def row_count(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> int | None:
     try:
-        sql = f"SELECT count(*) FROM {LAKE_ALIAS}.{quote_ident(schema)}.{quote_ident(name)}"
+        sql = f"SELECT count(*) FROM {LAKE_ALIAS}.{quote(schema)}.{quote(name)}"
         return retry_transient(lambda: con.execute(sql).fetchone()[0])
     except duckdb.Error as exc:  # a broken view must not hide the rest of the lake
         print(f"{PROG} status: cannot count {schema}.{name}: {one_line(exc)}", file=sys.stderr)
@@ -455,12 +448,12 @@ def duckdb_cli() -> str | None:
 
 def duckdb_cli_setup(settings: Settings) -> list[str]:
     """The statements that give the duckdb binary the same read-only session ``connect()`` gives Python."""
-    commands = [f"SET {key} = {quote_literal(value) if isinstance(value, str) else str(value).lower()}"
+    commands = [f"SET {key} = {literal(value) if isinstance(value, str) else str(value).lower()}"
                 for key, value in extensions.connection_config(settings).items()]
     if settings.data_on_object_storage:
-        commands.append(_s3_secret_sql(settings))
-    commands += [f"ATTACH {quote_literal(settings.attach_uri)} AS {LAKE_ALIAS} "
-                 f"(DATA_PATH {quote_literal(settings.data_path)}, READ_ONLY)", f"USE {LAKE_ALIAS}"]
+        commands.append(s3_secret_sql(settings))
+    commands += [f"ATTACH {literal(settings.attach_uri)} AS {LAKE_ALIAS} "
+                 f"(DATA_PATH {literal(settings.data_path)}, READ_ONLY)", f"USE {LAKE_ALIAS}"]
     return commands
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from pipelines.contracts.model import Column, Contract
+from pipelines.lake.sql import literal, quote
 
 # GB 32100-2015 unified social credit code: 17 characters weighted by 3^i mod 31, then a check character.
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -21,14 +22,6 @@ MACROS = [
             i -> (instr('{USCC_ALPHABET}', substr(code, i + 1, 1)) - 1) * {USCC_WEIGHTS}[i + 1])) % 31) % 31 + 1
             AS BIGINT), 1) = substr(code, 18, 1))""",
 ]
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def literal(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _decimal_scale(physical_type: str) -> int | None:

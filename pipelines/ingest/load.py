@@ -19,10 +19,11 @@ from pathlib import Path
 import duckdb
 
 from pipelines.contracts.model import Contract
-from pipelines.contracts.rules import MACROS, literal, quote, validation_sql, value_literal
+from pipelines.contracts.rules import MACROS, validation_sql, value_literal
 from pipelines.ingest.readers import FileRejected, read_delivered
 from pipelines.lake.connection import writer
 from pipelines.lake.meta import create_tables
+from pipelines.lake.sql import literal, quote
 from pipelines.settings import Settings
 
 LINEAGE_COLUMNS = {

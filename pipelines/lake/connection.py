@@ -63,7 +63,7 @@ def _prepare_sqlite_catalog(path: Path) -> None:
             db.execute("PRAGMA journal_mode=WAL")
 
 
-def _s3_secret_sql(settings: Settings) -> str:
+def s3_secret_sql(settings: Settings) -> str:
     options = ["TYPE s3"]
     mapping = {"key_id": "KEY_ID", "secret": "SECRET", "region": "REGION", "endpoint": "ENDPOINT",
                "url_style": "URL_STYLE", "use_ssl": "USE_SSL"}
@@ -90,7 +90,7 @@ def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.
     con = duckdb.connect(config=extensions.connection_config(settings))
     try:
         if settings.data_on_object_storage:
-            con.execute(_s3_secret_sql(settings))
+            con.execute(s3_secret_sql(settings))
         options = [f"DATA_PATH '{settings.data_path}'"]
         if read_only:
             options.append("READ_ONLY")

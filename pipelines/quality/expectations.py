@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from pipelines.contracts.rules import quote
 from pipelines.lake.connection import current_snapshot, reader, writer
+from pipelines.lake.sql import quote
 from pipelines.settings import Settings
 
 SUITES_DIR = Path(__file__).parent / "suites"
