@@ -3,7 +3,8 @@ transformation (dbt → checks → publication).
 
 The landing sensor fingerprints each partition's files (name, size, modification time); its run key
 includes the fingerprint, so an unchanged re-delivery requests nothing and a corrected file requests a
-reload of its month.
+reload of its month. A month whose files are byte for byte the ones the lake last loaded (by content
+hash, from meta.ingestion_log) is not reloaded, so a new Dagster instance does not redo history.
 """
 
 import hashlib
@@ -14,7 +15,9 @@ import dagster as dg
 from pipelines import settings as settings_module
 from pipelines.assets.ingest import CONTRACTS, INGESTION_JOBS, MONTHLY
 from pipelines.contracts.model import Contract
+from pipelines.ingest.load import partition_files, sha256
 from pipelines.jobs import transform_job
+from pipelines.lake.connection import lake_exists, reader
 
 
 def landed_partitions(contract: Contract, settings: settings_module.Settings) -> dict[str, str]:
@@ -32,15 +35,32 @@ def landed_partitions(contract: Contract, settings: settings_module.Settings) ->
             for key, files in found.items() if key in valid}
 
 
+def already_loaded(contract: Contract, settings: settings_module.Settings, partition: str) -> bool:
+    """Whether the lake's latest load of this partition was of exactly the files now in landing/."""
+    if not lake_exists(settings):
+        return False
+    delivered = {(str(p), sha256(p)) for p in partition_files(contract, settings.landing, partition)}
+    with reader(settings) as con:
+        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_catalog = 'lake' "
+                           "AND table_schema = 'meta' AND table_name = 'ingestion_log'").fetchone()[0]:
+            return False
+        loaded = set(con.execute(
+            "SELECT source_file, file_sha256 FROM meta.ingestion_log WHERE batch_id = ("
+            "  SELECT arg_max(batch_id, finished_at) FROM meta.ingestion_log WHERE dataset = ? AND partition_key = ?)"
+            " AND status <> 'rejected'", [contract.name, partition]).fetchall())
+    return bool(delivered) and delivered == loaded
+
+
 def landing_sensor(contract: Contract, job) -> dg.SensorDefinition:
     @dg.sensor(name=f"landing_{contract.name}", job=job, minimum_interval_seconds=30,
                default_status=dg.DefaultSensorStatus.RUNNING,
                description=f"Loads a month of {contract.name} when its files in landing/ appear or change.")
     def _sensor(context: dg.SensorEvaluationContext):
+        settings = settings_module.load()
         seen = json.loads(context.cursor) if context.cursor else {}
-        current = landed_partitions(contract, settings_module.load())
+        current = landed_partitions(contract, settings)
         for partition, fingerprint in sorted(current.items()):
-            if seen.get(partition) != fingerprint:
+            if seen.get(partition) != fingerprint and not already_loaded(contract, settings, partition):
                 yield dg.RunRequest(partition_key=partition,
                                     run_key=f"{contract.name}:{partition}:{fingerprint}")
         context.update_cursor(json.dumps(current))

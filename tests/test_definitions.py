@@ -72,3 +72,14 @@ def test_landing_sensor_requests_each_month_once_and_again_when_a_file_changes(l
     again = list(sensor(dg.build_sensor_context(cursor=context.cursor)))
     assert [r.partition_key for r in again] == ["2020-02"]
     assert again[0].run_key != next(r.run_key for r in first if r.partition_key == "2020-02")
+
+
+def test_landing_sensor_does_not_reload_months_the_lake_already_has(landed):
+    from pipelines.assets.ingest import CONTRACTS, INGESTION_JOBS
+    from pipelines.ingest.load import load_partition
+    from pipelines.sensors import landing_sensor
+
+    contract = CONTRACTS["bank_loans"]
+    load_partition(contract, "2020-01", landed, log=lambda _: None)
+    requests = list(landing_sensor(contract, INGESTION_JOBS[0])(dg.build_sensor_context(cursor=None)))
+    assert sorted(r.partition_key for r in requests) == ["2020-02", "2020-03"]
