@@ -79,37 +79,36 @@ def column_checks(column: Column, raw: str, typed: str) -> list[tuple[str, str]]
     return checks
 
 
+VIOLATION = "STRUCT(\"column\" VARCHAR, rule VARCHAR, value VARCHAR)"
+
+
 def validation_sql(contract: Contract, source: str, partition_value: str) -> str:
     """A query over ``source`` (delivered strings) giving typed columns, raw strings and violations."""
-    raw_cols, typed_cols, violations = [], [], []
+    raw_cols, typed_cols, broken = [], [], []  # broken: (SQL true when a rule is broken, its violation)
     for column in contract.columns:
         raw = f"_raw__{column.name}"
-        typed = typed_expr(column, quote(raw), contract)
         raw_cols.append(f"NULLIF(trim({quote(column.source_name)}), '') AS {quote(raw)}")
-        typed_cols.append(f"{typed} AS {quote(column.name)}")
-        for rule, broken in column_checks(column, quote(raw), quote(column.name)):
-            violations.append(
-                f"CASE WHEN coalesce({broken}, FALSE) THEN {{'column': {literal(column.name)}, "
-                f"'rule': {literal(rule)}, 'value': {quote(raw)}}} END"
-            )
+        typed_cols.append(f"{typed_expr(column, quote(raw), contract)} AS {quote(column.name)}")
+        for rule, condition in column_checks(column, quote(raw), quote(column.name)):
+            broken.append((f"coalesce({condition}, FALSE)", literal(column.name), literal(rule), quote(raw)))
     part = contract.partition_column
-    violations.append(
-        f"CASE WHEN {quote(part.name)} IS DISTINCT FROM {value_literal(part, partition_value)} "
-        f"AND {quote(part.name)} IS NOT NULL THEN {{'column': {literal(part.name)}, "
-        f"'rule': 'partition:{partition_value}', 'value': {quote('_raw__' + part.name)}}} END"
-    )
+    broken.append((
+        f"({quote(part.name)} IS NOT NULL AND {quote(part.name)} <> {value_literal(part, partition_value)})",
+        literal(part.name), literal(f"partition:{partition_value}"), quote(f"_raw__{part.name}")))
     for rule in contract.row_rules:
-        violations.append(
-            f"CASE WHEN NOT coalesce(({rule.predicate}), TRUE) THEN "
-            f"{{'column': NULL::VARCHAR, 'rule': {literal(rule.name)}, 'value': NULL::VARCHAR}} END"
-        )
+        broken.append((f"NOT coalesce(({rule.predicate}), TRUE)", "NULL", literal(rule.name), "NULL"))
+    key_count = "1"
     if contract.primary_key:
         keys = ", ".join(map(quote, contract.primary_key))
-        violations.append(
-            f"CASE WHEN count(*) OVER (PARTITION BY {keys}) > 1 THEN "
-            f"{{'column': {literal(', '.join(contract.primary_key))}, 'rule': 'primaryKey', "
-            f"'value': concat_ws('|', {keys})}} END"
-        )
+        key_count = f"count(*) OVER (PARTITION BY {keys})"
+        broken.append(("_key_count > 1", literal(", ".join(contract.primary_key)), "'primaryKey'",
+                       f"concat_ws('|', {keys})"))
+    # The list of violations is built only for rows that break something: most rows are good, and
+    # building a list of every rule for every row would cost more than the checks themselves.
+    any_broken = " OR ".join(condition for condition, *_ in broken)
+    listed = ", ".join(
+        f"CASE WHEN {condition} THEN {{'column': {column}, 'rule': {rule}, 'value': {value}}}::{VIOLATION} END"
+        for condition, column, rule, value in broken)
     all_raw = ", ".join(quote(f"_raw__{c.name}") for c in contract.columns)
     all_typed = ", ".join(quote(c.name) for c in contract.columns)
     return f"""
@@ -117,8 +116,11 @@ def validation_sql(contract: Contract, source: str, partition_value: str) -> str
             SELECT _source_file, _source_row, {', '.join(raw_cols)} FROM {source}
         ), typed AS (
             SELECT _source_file, _source_row, {all_raw}, {', '.join(typed_cols)} FROM delivered
+        ), keyed AS (
+            SELECT *, {key_count} AS _key_count FROM typed
         )
         SELECT _source_file, _source_row, {all_typed}, {all_raw},
-               list_filter([{', '.join(violations)}], v -> v IS NOT NULL) AS _violations
-        FROM typed
+               CASE WHEN {any_broken} THEN list_filter([{listed}], v -> v IS NOT NULL)
+                    ELSE []::{VIOLATION}[] END AS _violations
+        FROM keyed
     """

@@ -153,7 +153,8 @@ def load_partition(contract: Contract, partition_key: str, settings: Settings, l
             con.register(f"_file_{i}", table)
             selects.append(f"SELECT {literal(path)} AS _source_file, * FROM _file_{i}")
         if selects:
-            con.execute("CREATE TEMP TABLE _delivered AS " + " UNION ALL BY NAME ".join(selects))
+            # a view: the Arrow tables are read once, by the validation query, never copied
+            con.execute("CREATE TEMP VIEW _delivered AS " + " UNION ALL BY NAME ".join(selects))
         else:
             cols = ", ".join(f"{quote(c.source_name)} VARCHAR" for c in contract.columns)
             con.execute(f"CREATE TEMP TABLE _delivered (_source_file VARCHAR, _source_row BIGINT, {cols})")
