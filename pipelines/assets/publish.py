@@ -8,6 +8,7 @@ A mart whose checks failed is not published and keeps its last good publication.
 from datetime import UTC, datetime
 
 import dagster as dg
+import duckdb
 
 from pipelines import settings as settings_module
 from pipelines.lake.connection import writer
@@ -16,6 +17,19 @@ from pipelines.quality.expectations import SUITES_DIR, Suite, load_suites
 
 class NotValidated(Exception):
     pass
+
+
+def same_rows(con, dataset: str, old: int, new: int) -> bool:
+    if old == new:
+        return True
+    a, b = f"{dataset} AT (VERSION => {old})", f"{dataset} AT (VERSION => {new})"
+    try:
+        differing = con.execute(f"""
+            SELECT count(*) FROM ((SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b})
+                                  UNION ALL (SELECT * FROM {b} EXCEPT ALL SELECT * FROM {a}))""").fetchone()[0]
+    except duckdb.Error:  # the columns changed: a new version by definition
+        return False
+    return differing == 0
 
 
 def publish(settings: settings_module.Settings, dataset: str, log=print) -> dict:
@@ -29,8 +43,9 @@ def publish(settings: settings_module.Settings, dataset: str, log=print) -> dict
         _, snapshot, suite, evaluated_at = latest
         previous = con.execute("SELECT max(version), arg_max(snapshot_id, version) FROM meta.publications "
                                "WHERE dataset = ?", [dataset]).fetchone()
-        if previous[1] == snapshot:  # this very version is already the published one: nothing to do
-            return {"dataset": dataset, "version": previous[0], "snapshot_id": snapshot, "new": False}
+        if previous[1] is not None and same_rows(con, dataset, previous[1], snapshot):
+            # the figures did not change: the published version stays the one consumers already cite
+            return {"dataset": dataset, "version": previous[0], "snapshot_id": previous[1], "new": False}
         rows = con.execute(f"SELECT count(*) FROM {dataset} AT (VERSION => {snapshot})").fetchone()[0]
         version = (previous[0] or 0) + 1
         checks = f'{{"{suite}": "passed", "evaluated_at": "{evaluated_at.isoformat()}"}}'
