@@ -83,3 +83,11 @@ def test_landing_sensor_does_not_reload_months_the_lake_already_has(landed):
     load_partition(contract, "2020-01", landed, log=lambda _: None)
     requests = list(landing_sensor(contract, INGESTION_JOBS[0])(dg.build_sensor_context(cursor=None)))
     assert sorted(r.partition_key for r in requests) == ["2020-02", "2020-03"]
+
+
+def test_the_instance_starts_one_run_at_a_time():
+    instance = dg.DagsterInstance.from_config(str(settings_module.PROJECT_ROOT / ".dagster"))
+    try:
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+    finally:
+        instance.dispose()

@@ -120,3 +120,31 @@ def test_a_failing_expectation_stops_publication(pipeline):
         assert con.execute("SELECT count(*) FROM meta.publications").fetchone()[0] == before
         assert con.execute("SELECT passed FROM meta.quality_results ORDER BY evaluated_at DESC LIMIT 1"
                            ).fetchone()[0] is False
+
+
+RUN_JOB = """
+import sys
+import dagster as dg
+from pipelines.definitions import defs
+job, partition = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else None)
+result = defs.resolve_job_def(job).execute_in_process(
+    instance=dg.DagsterInstance.ephemeral(), partition_key=partition, raise_on_error=False)
+sys.exit(0 if result.success else 1)
+"""
+
+
+def test_runs_started_at_the_same_time_wait_for_each_other_instead_of_failing(pipeline):
+    """Even outside the run queue (two deployments, a run started by hand), writers take turns."""
+    import os
+    import subprocess
+    import sys
+
+    settings, _ = pipeline
+    jobs = [["transform"], ["transform"], ["ingest_bank_loans", "2020-03"]]
+    procs = [subprocess.Popen([sys.executable, "-c", RUN_JOB, *job], env=os.environ.copy(),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for job in jobs]
+    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    for job, proc, output in zip(jobs, procs, outputs, strict=True):
+        assert proc.returncode == 0, f"{job}: {output[-3000:]}"
+        assert "could not set lock" not in output.lower() and "database is locked" not in output.lower()
+    assert actual_mart(settings) == expected_mart(settings)
