@@ -61,9 +61,16 @@ def test_loading_the_same_month_twice_changes_nothing(landed):
 
 def test_bad_rows_are_quarantined_with_file_row_column_rule_and_raw_value(landed):
     path = partition_files(CONTRACT, landed.landing, "2020-01")[0]
+    original = path.read_text(encoding="gb18030").splitlines()
     injected = inject_defects(path, rate=0.25, seed=1)
+    damaged = path.read_text(encoding="gb18030").splitlines()
+    changed = [i for i, (a, b) in enumerate(zip(original, damaged, strict=True)) if a != b]
+    ids = [line.split(",")[3] for line in damaged]
+    duplicated = {i for i in range(1, len(ids)) if ids.count(ids[i]) > 1}
     result = load_partition(CONTRACT, "2020-01", landed, log=lambda _: None)
-    assert result.rows_quarantined >= injected - 1  # a duplicated id quarantines both copies
+    assert len(changed) == injected
+    # every changed row, plus the untouched rows whose loan id a defect copied, and nothing else
+    assert result.rows_quarantined == len(set(changed) | duplicated)
     assert result.rows_read == result.rows_loaded + result.rows_quarantined
     with reader(landed) as con:
         rules = dict(con.execute("SELECT rule, count(*) FROM quarantine.bank__loans GROUP BY 1").fetchall())
@@ -102,21 +109,26 @@ def test_a_failure_inside_the_load_leaves_the_previous_state(landed, monkeypatch
     load_partition(CONTRACT, "2020-01", landed, log=lambda _: None)
     before = _raw(landed, "2020-01")
 
-    real_now, calls = load_module.datetime.now, []
+    def crash(*args):  # runs inside the transaction, after the month was deleted and re-inserted
+        raise RuntimeError("crash in the middle of a load")
 
-    class FailingClock(load_module.datetime):
-        @classmethod
-        def now(cls, tz=None):
-            calls.append(1)
-            if len(calls) == 3:  # inside the transaction, after the partition was deleted and re-inserted
-                raise RuntimeError("crash in the middle of a load")
-            return real_now(tz)
-
-    monkeypatch.setattr(load_module, "datetime", FailingClock)
+    monkeypatch.setattr(load_module, "log_files", crash)
     shutil.copy(partition_files(CONTRACT, landed.landing, "2020-02")[0],
                 landed.landing / "bank_loans" / "2020-01" / "extra.csv")
     with pytest.raises(RuntimeError, match="crash"):
         load_partition(CONTRACT, "2020-01", landed, log=lambda _: None)
+    assert _raw(landed, "2020-01") == before
+
+
+def test_a_rejected_redelivery_keeps_the_banks_previous_rows(landed):
+    load_partition(CONTRACT, "2020-01", landed, log=lambda _: None)
+    before = _raw(landed, "2020-01")
+    broken = partition_files(CONTRACT, landed.landing, "2020-01")[0]
+    header, first, second = broken.read_bytes().split(b"\n")[:3]
+    broken.write_bytes(b"\n".join([header, first, b",".join(second.split(b",")[:5])]))  # cut short in line 3
+    result = load_partition(CONTRACT, "2020-01", landed, log=lambda _: None)
+    assert [f.rejected.split(":")[0] for f in result.rejected] == ["malformed"]
+    assert "line 3 has 5 fields" in result.rejected[0].rejected
     assert _raw(landed, "2020-01") == before
 
 

@@ -21,10 +21,10 @@ import duckdb
 from pipelines.contracts.model import Contract
 from pipelines.contracts.rules import MACROS, validation_sql, value_literal
 from pipelines.ingest.readers import FileRejected, read_delivered
-from pipelines.lake.connection import writer
+from pipelines.lake.connection import current_snapshot, writer
 from pipelines.lake.meta import create_tables
 from pipelines.lake.sql import literal, quote
-from pipelines.settings import Settings
+from pipelines.settings import LAKE_ALIAS, Settings
 
 LINEAGE_COLUMNS = {
     "_source_file": "VARCHAR", "_source_row": "BIGINT", "_batch_id": "VARCHAR",
@@ -86,9 +86,13 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def rejected_path(path: Path, landing: Path) -> Path:
+    return landing / "rejected" / path.relative_to(landing)
+
+
 def reject(path: Path, landing: Path, rule: str, detail: str) -> Path:
     """Move a file that cannot be loaded to landing/rejected/, keeping its path, with a reason beside it."""
-    target = landing / "rejected" / path.relative_to(landing)
+    target = rejected_path(path, landing)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(path, target)
     reason = target.with_name(target.name + ".reason.txt")
@@ -102,105 +106,132 @@ def ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, 
     """Create the table, or add the columns a newer contract version brought (never drops one)."""
     schema, name = table.split(".")
     existing = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'lake' "
-        "AND table_schema = ? AND table_name = ?", [schema, name]).fetchall()}
-    if not existing:
-        cols = ", ".join(f"{quote(c)} {t}" for c, t in columns.items())
-        con.execute(f"CREATE TABLE {table} ({cols})")
-        if partition_by:
-            con.execute(f"ALTER TABLE {table} SET PARTITIONED BY ({quote(partition_by)})")
-        return
-    for column, type_ in columns.items():
-        if column not in existing:
-            con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(column)} {type_}")
+        "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? "
+        "AND table_schema = ? AND table_name = ?", [LAKE_ALIAS, schema, name]).fetchall()}
+    con.execute("BEGIN")  # a table is created with its partitioning, or not at all
+    try:
+        if not existing:
+            cols = ", ".join(f"{quote(c)} {t}" for c, t in columns.items())
+            con.execute(f"CREATE TABLE {quote(schema)}.{quote(name)} ({cols})")
+            if partition_by:
+                con.execute(f"ALTER TABLE {quote(schema)}.{quote(name)} SET PARTITIONED BY ({quote(partition_by)})")
+        for column, type_ in columns.items():
+            if existing and column not in existing:
+                con.execute(f"ALTER TABLE {quote(schema)}.{quote(name)} ADD COLUMN {quote(column)} {type_}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def raw_columns(contract: Contract) -> dict[str, str]:
     return {c.name: c.physical_type for c in contract.columns} | LINEAGE_COLUMNS
 
 
-def load_partition(contract: Contract, partition_key: str, settings: Settings, log=print) -> LoadResult:
-    landing = settings.landing
-    result = LoadResult(contract.name, partition_key, uuid.uuid4().hex)
-    started = datetime.now(UTC)
-    tables = {}
-    for path in partition_files(contract, landing, partition_key):
+def read_files(paths: list[Path], contract: Contract, landing: Path, log) -> tuple[list[FileResult], dict]:
+    files, tables = [], {}
+    for path in paths:
         file = FileResult(str(path), sha256(path), path.stat().st_size)
-        result.files.append(file)
+        files.append(file)
         try:
             tables[file.path] = read_delivered(path, contract)
             file.rows_read = tables[file.path].num_rows
         except FileRejected as exc:
             file.rejected = f"{exc.rule}: {exc.detail}"
-            file.path = str(reject(path, landing, exc.rule, exc.detail))
-            log(f"rejected {path}: {exc.rule}: {exc.detail}")
+            log(f"rejecting {path}: {exc.rule}: {exc.detail}")
+    return files, tables
 
-    if not result.files:
+
+def stage(con: duckdb.DuckDBPyConnection, contract: Contract, tables: dict, partition_key: str) -> None:
+    """``_checked``: every delivered row, typed, with the rules it breaks."""
+    selects = []
+    for i, (path, table) in enumerate(tables.items()):
+        con.register(f"_file_{i}", table)
+        selects.append(f"SELECT {literal(path)} AS _source_file, * FROM _file_{i}")
+    if selects:
+        # a view: the Arrow tables are read once, by the validation query, never copied
+        con.execute("CREATE TEMP VIEW _delivered AS " + " UNION ALL BY NAME ".join(selects))
+    else:
+        cols = ", ".join(f"{quote(c.source_name)} VARCHAR" for c in contract.columns)
+        con.execute(f"CREATE TEMP TABLE _delivered (_source_file VARCHAR, _source_row BIGINT, {cols})")
+    con.execute("CREATE TEMP TABLE _checked AS " + validation_sql(contract, "_delivered", partition_key))
+
+
+def replace_partition(con: duckdb.DuckDBPyConnection, contract: Contract, result: LoadResult) -> None:
+    """The month's rows become those of the files just read; a file that was rejected keeps the rows its
+    previous, readable delivery gave (a broken re-delivery must not erase a bank's month)."""
+    kept = ", ".join(literal(f.path) for f in result.files if f.rejected)
+    part = contract.partition_column
+    lineage = [literal(result.batch_id), f"TIMESTAMPTZ '{datetime.now(UTC).isoformat()}'", literal(contract.version)]
+    typed = ", ".join(quote(c.name) for c in contract.columns)
+    raw_json = ", ".join(f"{literal(c.source_name)}: {quote('_raw__' + c.name)}" for c in contract.columns)
+    con.execute(f"DELETE FROM {contract.raw_table} WHERE {quote(part.name)} = "
+                f"{value_literal(part, result.partition_key)}" + (f" AND _source_file NOT IN ({kept})" if kept else ""))
+    con.execute(f"DELETE FROM {contract.quarantine_table} WHERE partition_key = ?"
+                + (f" AND source_file NOT IN ({kept})" if kept else ""), [result.partition_key])
+    con.execute(f"""
+        INSERT INTO {contract.raw_table} ({typed}, {', '.join(LINEAGE_COLUMNS)})
+        SELECT {typed}, _source_file, _source_row, {', '.join(lineage)}
+        FROM _checked WHERE len(_violations) = 0 ORDER BY _source_file, _source_row""")
+    con.execute(f"""
+        INSERT INTO {contract.quarantine_table} ({', '.join(QUARANTINE_COLUMNS)})
+        SELECT {literal(result.partition_key)}, _source_file, _source_row, v.column, v.rule, v.value,
+               to_json({{{raw_json}}})::VARCHAR, {', '.join(lineage)}
+        FROM (SELECT *, unnest(_violations) AS v FROM _checked WHERE len(_violations) > 0)
+        ORDER BY _source_file, _source_row""")
+    counts = {f: (loaded, bad) for f, loaded, bad in con.execute("""
+        SELECT _source_file, count(*) FILTER (WHERE len(_violations) = 0), count(*) FILTER (WHERE len(_violations) > 0)
+        FROM _checked GROUP BY ALL""").fetchall()}
+    for file in result.files:
+        file.rows_loaded, file.rows_quarantined = counts.get(file.path, (0, 0))
+        if file.rows_read != file.rows_loaded + file.rows_quarantined:
+            raise AssertionError(f"{file.path}: read {file.rows_read} rows but accounted for "
+                                 f"{file.rows_loaded} loaded + {file.rows_quarantined} quarantined")
+
+
+def log_files(con: duckdb.DuckDBPyConnection, contract: Contract, result: LoadResult, landing: Path,
+              started: datetime) -> None:
+    finished = datetime.now(UTC)
+    for file in result.files:
+        status = "rejected" if file.rejected else ("partial" if file.rows_quarantined else "loaded")
+        path = str(rejected_path(Path(file.path), landing)) if file.rejected else file.path
+        con.execute("INSERT INTO meta.ingestion_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [result.batch_id, contract.name, result.partition_key, path, file.sha256, file.bytes,
+                     file.rows_read, file.rows_loaded, file.rows_quarantined, status, file.rejected,
+                     contract.version, started, finished])
+
+
+def load_partition(contract: Contract, partition_key: str, settings: Settings, log=print) -> LoadResult:
+    landing = settings.landing
+    result = LoadResult(contract.name, partition_key, uuid.uuid4().hex)
+    paths = partition_files(contract, landing, partition_key)
+    if not paths:
         # Nothing delivered for this month: leave whatever the lake holds for it untouched.
         log(f"{contract.name} {partition_key}: no files under {landing}; nothing to load")
         return result
 
+    started = datetime.now(UTC)
     with writer(settings, purpose=f"ingest {contract.name} {partition_key}", log=log) as con:
+        # Files are read under the lock, so what is committed is what was read, and a load that waited
+        # for the lock cannot commit older contents over a newer load.
+        result.files, tables = read_files(paths, contract, landing, log)
         for sql in MACROS:
             con.execute(sql)
         create_tables(con)
-        part = contract.partition_column.name
-        ensure_table(con, contract.raw_table, raw_columns(contract), partition_by=part)
+        ensure_table(con, contract.raw_table, raw_columns(contract), partition_by=contract.partition_column.name)
         ensure_table(con, contract.quarantine_table, QUARANTINE_COLUMNS)
-
-        selects = []
-        for i, (path, table) in enumerate(tables.items()):
-            con.register(f"_file_{i}", table)
-            selects.append(f"SELECT {literal(path)} AS _source_file, * FROM _file_{i}")
-        if selects:
-            # a view: the Arrow tables are read once, by the validation query, never copied
-            con.execute("CREATE TEMP VIEW _delivered AS " + " UNION ALL BY NAME ".join(selects))
-        else:
-            cols = ", ".join(f"{quote(c.source_name)} VARCHAR" for c in contract.columns)
-            con.execute(f"CREATE TEMP TABLE _delivered (_source_file VARCHAR, _source_row BIGINT, {cols})")
-        con.execute("CREATE TEMP TABLE _checked AS " + validation_sql(contract, "_delivered", partition_key))
-
-        loaded_at = datetime.now(UTC)
-        lineage = [literal(result.batch_id), f"TIMESTAMPTZ '{loaded_at.isoformat()}'",
-                   literal(contract.version)]
-        typed = ", ".join(quote(c.name) for c in contract.columns)
-        raw_json = ", ".join(f"{literal(c.source_name)}: {quote('_raw__' + c.name)}" for c in contract.columns)
-        partition_value = value_literal(contract.partition_column, partition_key)
-
+        stage(con, contract, tables, partition_key)
         con.execute("BEGIN")
         try:
-            if tables:  # when every file was rejected, the month keeps what it had
-                con.execute(f"DELETE FROM {contract.raw_table} WHERE {quote(part)} = {partition_value}")
-                con.execute(f"DELETE FROM {contract.quarantine_table} WHERE partition_key = ?", [partition_key])
-            con.execute(f"""
-                INSERT INTO {contract.raw_table} ({typed}, {', '.join(LINEAGE_COLUMNS)})
-                SELECT {typed}, _source_file, _source_row, {', '.join(lineage)}
-                FROM _checked WHERE len(_violations) = 0 ORDER BY _source_file, _source_row""")
-            con.execute(f"""
-                INSERT INTO {contract.quarantine_table} ({', '.join(QUARANTINE_COLUMNS)})
-                SELECT {literal(partition_key)}, _source_file, _source_row, v.column, v.rule, v.value,
-                       to_json({{{raw_json}}})::VARCHAR, {', '.join(lineage)}
-                FROM (SELECT *, unnest(_violations) AS v FROM _checked WHERE len(_violations) > 0)
-                ORDER BY _source_file, _source_row""")
-            counts = dict(((f, (loaded, bad)) for f, loaded, bad in con.execute("""
-                SELECT _source_file, count(*) FILTER (WHERE len(_violations) = 0),
-                       count(*) FILTER (WHERE len(_violations) > 0)
-                FROM _checked GROUP BY ALL""").fetchall()))
-            finished = datetime.now(UTC)
-            for file in result.files:
-                file.rows_loaded, file.rows_quarantined = counts.get(file.path, (0, 0))
-                if file.rows_read != file.rows_loaded + file.rows_quarantined:
-                    raise AssertionError(f"{file.path}: read {file.rows_read} rows but accounted for "
-                                         f"{file.rows_loaded} loaded + {file.rows_quarantined} quarantined")
-                con.execute(
-                    "INSERT INTO meta.ingestion_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [result.batch_id, contract.name, partition_key, file.path, file.sha256, file.bytes,
-                     file.rows_read, file.rows_loaded, file.rows_quarantined,
-                     "rejected" if file.rejected else ("partial" if file.rows_quarantined else "loaded"),
-                     file.rejected, contract.version, started, finished])
+            replace_partition(con, contract, result)
+            log_files(con, contract, result, landing, started)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        result.snapshot_id = con.execute("SELECT max(snapshot_id) FROM lake.snapshots()").fetchone()[0]
+        result.snapshot_id = current_snapshot(con)
+    # Only once the load is committed are unreadable files set aside, with their reason beside them.
+    for file in result.rejected:
+        rule, _, detail = file.rejected.partition(": ")
+        file.path = str(reject(Path(file.path), landing, rule, detail))
     return result

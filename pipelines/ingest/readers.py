@@ -36,6 +36,15 @@ def _header(path: Path, encoding: str) -> list[str]:
     return next(stdlib_csv.reader([line]))
 
 
+def _line_of(path: Path, encoding: str, text: str) -> int | str:
+    """The line number of a row pyarrow could not parse (it does not always say); only on the error path."""
+    with path.open(encoding=encoding, errors="replace", newline="") as f:
+        for number, line in enumerate(f, 1):
+            if line.rstrip("\r\n") == text.rstrip("\r\n"):
+                return number
+    return "?"
+
+
 def read_delivered(path: Path, contract: Contract) -> pa.Table:
     if path.stat().st_size == 0:
         raise FileRejected(path, "empty", "the file has no bytes")
@@ -45,11 +54,17 @@ def read_delivered(path: Path, contract: Contract) -> pa.Table:
         raise FileRejected(path, "missing_column", f"required columns absent: {', '.join(missing)}")
     if len(set(header)) != len(header):
         raise FileRejected(path, "duplicate_column", "a header appears twice")
+    invalid: list = []
+
+    def first_invalid_row(row) -> str:
+        invalid.append(row)
+        return "error"
+
     try:
         table = csv.read_csv(
             path,
             read_options=csv.ReadOptions(encoding=contract.encoding, block_size=16 << 20),
-            parse_options=csv.ParseOptions(newlines_in_values=False),
+            parse_options=csv.ParseOptions(newlines_in_values=False, invalid_row_handler=first_invalid_row),
             convert_options=csv.ConvertOptions(
                 column_types={name: pa.string() for name in header}, strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
@@ -58,6 +73,13 @@ def read_delivered(path: Path, contract: Contract) -> pa.Table:
     except UnicodeDecodeError as exc:
         raise FileRejected(path, "encoding", f"not valid {contract.encoding}: {exc.reason}") from None
     except pa.ArrowInvalid as exc:
-        raise FileRejected(path, "malformed", str(exc).splitlines()[0]) from None
+        if invalid:
+            row = invalid[0]
+            line = row.number if row.number is not None else _line_of(path, contract.encoding, row.text)
+            detail = (f"line {line} has {row.actual_columns} fields, the header {row.expected_columns}: "
+                      f"{row.text[:120]!r}")
+        else:
+            detail = str(exc).splitlines()[0]
+        raise FileRejected(path, "malformed", detail) from None
     # `_source_row` n is the n-th data row, on line n + 1 of the file (line 1 is the header).
     return table.append_column("_source_row", pc.add(pa.array(range(table.num_rows), pa.int64()), 1))
