@@ -7,6 +7,10 @@ STAMP := $(VENV)/.installed
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 export DAGSTER_HOME := $(CURDIR)/.dagster
+# No usage statistics from dbt, Great Expectations or Dagster: the lake runs on air-gapped servers.
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := false
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 PG_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
 
@@ -19,10 +23,12 @@ help:
 	@echo "make clean   remove the lake, landing/ and Dagster's run history (keeps .venv)"
 
 $(STAMP): pyproject.toml requirements.lock
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 13) else "Python 3.11 or 3.12 is required")'
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { echo "Python's venv module is missing: apt-get install python3-venv" >&2; exit 1; }
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	@echo "installing the pinned dependencies into $(VENV) (a few minutes on a fresh machine) …"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	# PIP_CONSTRAINT also pins what pip builds with (setuptools), not only what it installs
+	PIP_CONSTRAINT=$(CURDIR)/requirements.lock $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	$(BIN)/python -m pipelines.lake.extensions
 	@touch $@
 
@@ -48,7 +54,7 @@ ifeq ($(PG_INITDB),)
 		echo "installing PostgreSQL server binaries (Debian package postgresql) for the tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	else \
-		echo "the tests need PostgreSQL server binaries: sudo apt-get install postgresql" >&2; exit 1; \
+		echo "warning: tests/test_server_storage.py needs PostgreSQL server binaries: sudo apt-get install postgresql" >&2; \
 	fi
 endif
 
@@ -60,7 +66,7 @@ lint: $(STAMP)
 
 # Re-pin every transitive dependency after changing pyproject.toml's direct pins.
 lock: $(STAMP)
-	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock
+	$(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^pip==' > requirements.lock
 
 clean-lake:
 	rm -rf lakehouse

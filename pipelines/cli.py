@@ -2,20 +2,24 @@
 
     lakehouse sql "select …" [--format table|csv|json] [--max-rows N]   a read-only query ("-": from stdin)
     lakehouse status [--format …]       every table and view with rows and last snapshot; latest ingestion
-    lakehouse shell                     an interactive SQL session on the lake, read-only
+    lakehouse shell [--duckdb]          an interactive SQL session on the lake, read-only
     lakehouse dbt ARGS…                 dbt of this venv, pointed at the lake (under the writer lock)
     lakehouse init                      install the DuckDB extensions and create the lake
 
 Every location comes from ``pipelines.settings`` (LAKEHOUSE_ROOT, LAKEHOUSE_CATALOG, …). Readers attach
-the lake READ_ONLY and never take the writer lock, so they work while a pipeline writes.
+the lake READ_ONLY and never take the writer lock, so they work while a pipeline writes. ``sql`` and
+``shell`` run queries only (see ``refusal``): a READ_ONLY attach alone would not stop ``ATTACH`` of the
+catalog read-write, ``COPY … TO`` or a DuckLake maintenance call, i.e. a second writer beside the lock.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,7 +31,7 @@ import duckdb
 from pipelines import settings as settings_module
 from pipelines.cli_output import jsonable, render_table, write_csv, write_json
 from pipelines.lake import extensions, meta
-from pipelines.lake.connection import LakeMissing, lake_exists, reader, retry_transient, s3_secret_sql
+from pipelines.lake.connection import LakeMissing, current_snapshot, lake_exists, reader, retry_transient, s3_secret_sql
 from pipelines.lake.lock import WriterLockTimeout, writer_lock
 from pipelines.lake.sql import literal, quote
 from pipelines.settings import LAKE_ALIAS, LAKE_SCHEMAS, Settings
@@ -38,11 +42,10 @@ TABLE_MAX_ROWS = 1000  # a terminal cannot show more usefully; csv/json are for 
 FETCH_ROWS = 2048
 # DuckLake attaches its metadata catalog under this name beside the lake.
 METADATA = f"__ducklake_metadata_{LAKE_ALIAS}"
-# dbt subcommands that never write the lake, so they need not wait for the writer lock.
-DBT_READ_ONLY = frozenset({"parse", "compile", "ls", "list", "docs", "debug", "deps", "clean"})
+# dbt subcommands that never attach the lake read-write, so they need not wait for the writer lock
+# (docs and debug do attach it read-write).
+DBT_READ_ONLY = frozenset({"parse", "compile", "ls", "list", "deps", "clean"})
 PROMPT, CONTINUATION = "lake> ", "  ...> "
-# Statement types that answer with rows (an empty answer is still an answer).
-QUERY_TYPES = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "CALL", "EXECUTE", "RELATION"})
 
 
 class CliError(Exception):
@@ -57,6 +60,103 @@ def one_line(exc: BaseException) -> str:
     if "read-only mode" in text:
         text += " (the lake is read-only here: the pipelines write it, e.g. `make run` or `lakehouse dbt`)"
     return text
+
+
+# ------------------------------------------------------------------------------------------ queries only
+
+# The statement types `sql` and `shell` run. SELECT is also what DuckDB makes of SHOW, DESCRIBE, SUMMARIZE,
+# FROM …, WITH … SELECT, VALUES, TABLE and the reading pragmas (table_info, show_tables, database_size,
+# version, …); the pragmas that change the session parse as PRAGMA or SET and are refused with the rest.
+# (SET enable_external_access = false is no second fence here: DuckLake reads its Parquet files through the
+# same file system, so the lake's tables stop reading; and it lets ATTACH 'ducklake:sqlite:…' through.)
+QUERY_TYPES = frozenset({"SELECT", "EXPLAIN"})
+# Functions a SELECT can call that write the lake's data files or catalog even when it is attached
+# READ_ONLY (DuckLake maintenance, with or without the ducklake_ prefix as in lake.merge_adjacent_files(),
+# and a checkpoint, which flushes and merges files), and those that run SQL given as a string.
+WRITING_FUNCTIONS = frozenset({
+    "add_data_files", "cleanup_old_files", "commit", "delete_orphaned_files", "expire_snapshots",
+    "flush_inlined_data", "merge_adjacent_files", "rewrite_data_files", "set_commit_message", "set_option",
+    "checkpoint", "force_checkpoint",
+    "query", "json_execute_serialized_sql", "sqlite_query", "postgres_query", "postgres_execute",
+})
+EXPLAIN_OPTIONS = frozenset({"analyze", "analyse", "verbose"})
+_NAME = re.compile(r'"(?:[^"]|"")*"|\w+')
+
+
+def _tokens(sql: str) -> list[tuple[int, str]]:
+    """(position, text) of each token outside comments; names unquoted and lower-cased, "(" and ")" as is."""
+    tokens = []
+    for pos, kind in duckdb.tokenize(sql):
+        match = _NAME.match(sql, pos) if kind in (duckdb.token_type.identifier, duckdb.token_type.keyword) else None
+        if match is None:
+            tokens.append((pos, sql[pos]))
+        else:
+            name = match.group()
+            tokens.append((pos, (name[1:-1].replace('""', '"') if name.startswith('"') else name).lower()))
+    return tokens
+
+
+def _one_select(sql: str) -> bool:
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error:
+        return False
+    return len(statements) == 1 and statements[0].type.name == "SELECT"
+
+
+def _explained(sql: str, tokens: list[tuple[int, str]]) -> str:
+    """The statement an EXPLAIN is about (EXPLAIN ANALYZE runs it): what follows its options."""
+    i = 1  # tokens[0] is EXPLAIN
+    while i < len(tokens):
+        pos, word = tokens[i]
+        if word in EXPLAIN_OPTIONS:
+            i += 1
+        elif word == "(" and not _one_select(sql[pos:]):  # an option list, e.g. (ANALYZE, FORMAT json)
+            depth = 0
+            while i < len(tokens):
+                depth += {"(": 1, ")": -1}.get(tokens[i][1], 0)
+                i += 1
+                if depth == 0:
+                    break
+        else:
+            return sql[pos:]
+    return ""
+
+
+def statement_label(statement: duckdb.Statement) -> str:
+    kind = statement.type.name
+    if kind.isidentifier():
+        return kind.replace("_", " ")
+    tokens = _tokens(statement.query)  # a type the bindings cannot name
+    return tokens[0][1].upper() if tokens else kind
+
+
+def refusal(statement: duckdb.Statement) -> str | None:
+    """What makes ``statement`` more than a read (its type or the writing call), None for a query."""
+    if statement.type.name not in QUERY_TYPES:
+        return statement_label(statement)
+    tokens = _tokens(statement.query)
+    for (_, word), (_, following) in itertools.pairwise(tokens):
+        if following == "(" and word.removeprefix("ducklake_") in WRITING_FUNCTIONS:
+            return f"{word}()"
+    if statement.type.name == "EXPLAIN":
+        try:
+            inner = duckdb.extract_statements(_explained(statement.query, tokens))
+        except duckdb.Error:
+            inner = []
+        if len(inner) != 1:
+            return "EXPLAIN"
+        if inner[0].type.name != "SELECT":
+            return f"EXPLAIN {statement_label(inner[0])}"
+    return None
+
+
+def only_queries(statements: list[duckdb.Statement]) -> None:
+    """Refuse the lot, before any runs, unless every statement is a query."""
+    for statement in statements:
+        why = refusal(statement)
+        if why is not None:
+            raise CliError(f"only queries are allowed here (got {why}); the lake is written by the pipelines")
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -113,10 +213,11 @@ def cmd_sql(args: argparse.Namespace) -> int:
     statements = duckdb.extract_statements(sql)  # a syntax error stops here, before attaching the lake
     if not statements:
         raise CliError("no SQL given")
+    only_queries(statements)  # so does anything but a query, before the first statement runs
     with reader(settings_module.load()) as con:
-        retry_transient(lambda: con.execute(sql))
-        # like con.execute, the last statement's result is the answer; SET and CREATE TEMP answer nothing
-        if con.description is not None and statements[-1].type.name in QUERY_TYPES:
+        for statement in statements:  # the statements checked, not the text parsed again
+            retry_transient(lambda s=statement: con.execute(s))
+        if con.description is not None:  # like con.execute(sql), the last statement's result is the answer
             emit(con, args.format, max_rows)
     return 0
 
@@ -231,9 +332,9 @@ OBJECT_COLUMNS = ("schema", "name", "kind", "rows", "last_snapshot", "snapshot_t
 def collect_status(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     objects = lake_objects(con)
     last = last_snapshots(con)
-    snapshot, at = con.execute(
-        f"SELECT snapshot_id, date_trunc('second', snapshot_time) FROM {LAKE_ALIAS}.snapshots() "
-        "ORDER BY snapshot_id DESC LIMIT 1").fetchone()
+    snapshot = current_snapshot(con)
+    [at] = con.execute(f"SELECT date_trunc('second', snapshot_time) FROM {LAKE_ALIAS}.snapshots() "
+                       "WHERE snapshot_id = ?", [snapshot]).fetchone()
     has_log = ("meta", "ingestion_log", "table") in objects
     return {
         "snapshot_id": snapshot, "snapshot_time": at,
@@ -339,14 +440,13 @@ class Shell:
 
     def run(self, text: str) -> None:
         try:
-            for statement in duckdb.extract_statements(text):
+            statements = duckdb.extract_statements(text)
+            only_queries(statements)  # all of them before the first runs
+            for statement in statements:
                 retry_transient(lambda s=statement: self.con.execute(s))
-                if self.con.description is None:
-                    continue
-                out = table_text(self.con, TABLE_MAX_ROWS)
-                if statement.type.name in QUERY_TYPES or not out.endswith("\n0 rows"):
-                    print(out)
-        except duckdb.Error as exc:
+                if self.con.description is not None:
+                    print(table_text(self.con, TABLE_MAX_ROWS))
+        except (duckdb.Error, CliError) as exc:
             self.error(exc)
 
     def dot(self, words: list[str]) -> bool:
@@ -394,7 +494,7 @@ def _collapse_history(readline, start: int) -> None:
 
 def interactive(shell: Shell) -> int:
     readline = _readline()
-    snapshot = shell.con.execute(f"SELECT max(snapshot_id) FROM {LAKE_ALIAS}.snapshots()").fetchone()[0]
+    snapshot = current_snapshot(shell.con)
     print(f"{PROG} shell: the lake is attached read-only as `{LAKE_ALIAS}` (snapshot {snapshot}). "
           "End statements with ';'; .help for commands.")
     start = readline.get_current_history_length() if readline else 0
@@ -447,7 +547,11 @@ def duckdb_cli() -> str | None:
 
 
 def duckdb_cli_setup(settings: Settings) -> list[str]:
-    """The statements that give the duckdb binary the same read-only session ``connect()`` gives Python."""
+    """The statements that give the duckdb binary the read-only attach ``connect()`` gives Python.
+
+    Only the attach: the duckdb binary runs whatever it is given, ATTACH and COPY included, which is why
+    ``lakehouse shell`` uses it only when asked (--duckdb).
+    """
     commands = [f"SET {key} = {literal(value) if isinstance(value, str) else str(value).lower()}"
                 for key, value in extensions.connection_config(settings).items()]
     if settings.data_on_object_storage:
@@ -460,7 +564,9 @@ def duckdb_cli_setup(settings: Settings) -> list[str]:
 def cmd_shell(args: argparse.Namespace) -> int:
     settings = settings_module.load()
     tty = sys.stdin.isatty()
-    binary = duckdb_cli() if tty and not args.builtin else None
+    binary = duckdb_cli() if tty and args.duckdb else None
+    if tty and args.duckdb and binary is None:
+        warn(f"no duckdb v{duckdb.__version__} on PATH: using the built-in shell")
     with reader(settings) as con:  # also checks the lake exists and the extensions are installed
         if binary is None:
             shell = Shell(con)
@@ -513,7 +619,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     print(f"duckdb extensions: {done} ({settings.extension_dir})")
     meta.bootstrap(settings)
     with reader(settings) as con:
-        snapshot = con.execute(f"SELECT max(snapshot_id) FROM {LAKE_ALIAS}.snapshots()").fetchone()[0]
+        snapshot = current_snapshot(con)
     print(f"lake ready (attached as `{LAKE_ALIAS}`, snapshot {snapshot})\n"
           f"  catalog      {settings.catalog}\n"
           f"  data         {settings.data_path}\n"
@@ -537,7 +643,10 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="tables and views with rows and last snapshot; latest ingestion")
     status.add_argument("--format", choices=FORMATS, default="table")
     shell = sub.add_parser("shell", help="an interactive SQL session on the lake (read-only)")
-    shell.add_argument("--builtin", action="store_true", help="the built-in shell even if duckdb is on PATH")
+    shell.add_argument("--duckdb", action="store_true",
+                       help="the duckdb CLI of this DuckDB version instead, if on PATH; it does not refuse "
+                            "writing statements (ATTACH, COPY, …) as the built-in shell does")
+    shell.add_argument("--builtin", action="store_true", help=argparse.SUPPRESS)  # the default now
     sub.add_parser("dbt", help="run dbt on the lake; every further argument goes to dbt", add_help=False)
     sub.add_parser("init", help="install the DuckDB extensions and create the lake")
     return parser

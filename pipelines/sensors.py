@@ -9,6 +9,7 @@ hash, from meta.ingestion_log) is not reloaded, so a new Dagster instance does n
 
 import hashlib
 import json
+from pathlib import Path
 
 import dagster as dg
 
@@ -35,19 +36,26 @@ def landed_partitions(contract: Contract, settings: settings_module.Settings) ->
             for key, files in found.items() if key in valid}
 
 
+def _relative(contract: Contract, source_file: str) -> str:
+    """The part of a file's path that the landing pattern names: the same wherever landing/ is mounted."""
+    return "/".join(Path(source_file).parts[-len(Path(contract.landing_pattern).parts):])
+
+
 def already_loaded(contract: Contract, settings: settings_module.Settings, partition: str) -> bool:
     """Whether the lake's latest load of this partition was of exactly the files now in landing/."""
     if not lake_exists(settings):
         return False
-    delivered = {(str(p), sha256(p)) for p in partition_files(contract, settings.landing, partition)}
+    # paths relative to landing/, so a lake loaded from another checkout or landing mount still matches
+    delivered = {(_relative(contract, str(p)), sha256(p))
+                 for p in partition_files(contract, settings.landing, partition)}
     with reader(settings) as con:
         if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_catalog = 'lake' "
                            "AND table_schema = 'meta' AND table_name = 'ingestion_log'").fetchone()[0]:
             return False
-        loaded = set(con.execute(
+        loaded = {(_relative(contract, path), digest) for path, digest in con.execute(
             "SELECT source_file, file_sha256 FROM meta.ingestion_log WHERE batch_id = ("
             "  SELECT arg_max(batch_id, finished_at) FROM meta.ingestion_log WHERE dataset = ? AND partition_key = ?)"
-            " AND status <> 'rejected'", [contract.name, partition]).fetchall())
+            " AND status <> 'rejected'", [contract.name, partition]).fetchall()}
     return bool(delivered) and delivered == loaded
 
 

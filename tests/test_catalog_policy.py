@@ -25,7 +25,7 @@ def test_every_column_is_classified_and_personal_information_is_protected(contra
     for column in contract.columns:
         where = f"{Path(contract.path).name}: {column.name}"
         assert column.classification in levels, f"{where}: classification {column.classification!r}"
-        assert column.description or column.source_name, where
+        assert column.description or column.source_name != column.name, f"{where}: no description"
         if column.personal_information:
             pi = POLICY["personal_information_classes"][column.personal_information]
             assert levels.index(column.classification) >= levels.index(pi["minimum_level"]), (

@@ -204,7 +204,7 @@ def test_layout_and_speed(year_2020: tuple[list[Path], float]) -> None:
     assert {p.parent.name for p in paths} == set(MONTHS)
     assert {p.stem for p in paths} == {b.code for b in BANKS[:4]}
     assert all(p.parent.parent.name == "bank_loans" for p in paths)
-    assert elapsed < 2.0
+    assert elapsed < 20  # about 0.3 s here; generous for a loaded CI machine, still catches a quadratic loop
 
 
 def test_deterministic(tmp_path: Path, year_2020: tuple[list[Path], float]) -> None:

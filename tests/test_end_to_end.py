@@ -2,7 +2,7 @@
 
 import csv
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import dagster as dg
 import pytest
@@ -27,7 +27,7 @@ def expected_mart(settings):
                 t[1] += green
                 t[2] += balance
                 t[3] += balance if green else 0
-    return {k: (n, g, total, green, (green / total).quantize(Decimal("0.000001")) if total else None)
+    return {k: (n, g, total, green, (green / total).quantize(Decimal("0.000001"), ROUND_HALF_UP) if total else None)
             for k, (n, g, total, green) in totals.items()}
 
 
@@ -44,7 +44,11 @@ def actual_mart(settings, at=None):
 def pipeline(tmp_path_factory):
     """`make run`'s entry point on three months of demo data, in a temporary lake and Dagster home."""
     root = tmp_path_factory.mktemp("lake")
+    from conftest import LOCATION_VARS
+
     with pytest.MonkeyPatch.context() as mp:
+        for var in LOCATION_VARS:  # never the developer's own lake
+            mp.delenv(var, raising=False)
         mp.setenv("LAKEHOUSE_ROOT", str(root))
         (root / "dagster").mkdir()
         mp.setenv("DAGSTER_HOME", str(root / "dagster"))
@@ -148,3 +152,21 @@ def test_runs_started_at_the_same_time_wait_for_each_other_instead_of_failing(pi
         assert proc.returncode == 0, f"{job}: {output[-3000:]}"
         assert "could not set lock" not in output.lower() and "database is locked" not in output.lower()
     assert actual_mart(settings) == expected_mart(settings)
+
+
+def test_changed_figures_are_published_as_a_new_version(pipeline):
+    settings, _ = pipeline
+    from pipelines.assets.publish import publish
+    from pipelines.lake.connection import writer
+    from pipelines.quality.expectations import load_suites, record, validate
+
+    with reader(settings) as con:
+        before = con.execute("SELECT max(version), arg_max(snapshot_id, version) FROM meta.publications "
+                             "WHERE dataset = ?", [MART]).fetchone()
+    with writer(settings) as con:  # a correction that changes one figure, as a rebuild with new data would
+        con.execute(f"UPDATE {MART} SET loan_count = loan_count + 1 WHERE rowid = (SELECT min(rowid) FROM {MART})")
+    suite = next(s for s in load_suites() if s.dataset == MART)
+    record(settings, validate(settings, suite))
+    published = publish(settings, MART, log=lambda _: None)
+    assert published["new"] and published["version"] == before[0] + 1 and published["snapshot_id"] > before[1]
+    assert publish(settings, MART, log=lambda _: None)["new"] is False  # nothing changed since

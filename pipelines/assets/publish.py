@@ -5,6 +5,7 @@ consumers read ``<mart> AT (VERSION => snapshot_id)``, so a reported figure can 
 A mart whose checks failed is not published and keeps its last good publication.
 """
 
+import json
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -27,7 +28,7 @@ def same_rows(con, dataset: str, old: int, new: int) -> bool:
         differing = con.execute(f"""
             SELECT count(*) FROM ((SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b})
                                   UNION ALL (SELECT * FROM {b} EXCEPT ALL SELECT * FROM {a}))""").fetchone()[0]
-    except duckdb.Error:  # the columns changed: a new version by definition
+    except (duckdb.BinderException, duckdb.InvalidInputException):  # the columns changed: a new version
         return False
     return differing == 0
 
@@ -35,8 +36,9 @@ def same_rows(con, dataset: str, old: int, new: int) -> bool:
 def publish(settings: settings_module.Settings, dataset: str, log=print) -> dict:
     with writer(settings, purpose=f"publish {dataset}", log=log) as con:
         latest = con.execute(
+            # the newest data that was checked, whatever order overlapping checks recorded their results in
             "SELECT passed, snapshot_id, suite, evaluated_at FROM meta.quality_results WHERE dataset = ? "
-            "ORDER BY evaluated_at DESC LIMIT 1", [dataset]).fetchone()
+            "ORDER BY snapshot_id DESC, evaluated_at DESC LIMIT 1", [dataset]).fetchone()
         if latest is None or not latest[0]:
             raise NotValidated(f"{dataset}: latest quality result is "
                                f"{'missing' if latest is None else 'failed'}; not publishing")
@@ -48,7 +50,7 @@ def publish(settings: settings_module.Settings, dataset: str, log=print) -> dict
             return {"dataset": dataset, "version": previous[0], "snapshot_id": previous[1], "new": False}
         rows = con.execute(f"SELECT count(*) FROM {dataset} AT (VERSION => {snapshot})").fetchone()[0]
         version = (previous[0] or 0) + 1
-        checks = f'{{"{suite}": "passed", "evaluated_at": "{evaluated_at.isoformat()}"}}'
+        checks = json.dumps({suite: "passed", "evaluated_at": evaluated_at.isoformat()})
         con.execute("INSERT INTO meta.publications VALUES (?, ?, ?, ?, ?, ?)",
                     [dataset, version, snapshot, rows, checks, datetime.now(UTC)])
     return {"dataset": dataset, "version": version, "snapshot_id": snapshot, "rows": rows, "new": True}

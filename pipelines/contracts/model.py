@@ -8,6 +8,7 @@ from here (see ``pipelines.contracts.rules``).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -118,6 +119,13 @@ def _column(prop: dict[str, Any]) -> Column:
 
 
 def parse(path: Path) -> Contract:
+    try:
+        return _parse(path)
+    except (KeyError, TypeError, IndexError, yaml.YAMLError) as exc:
+        raise ContractError(f"{path}: cannot read the contract: {type(exc).__name__}: {exc}") from None
+
+
+def _parse(path: Path) -> Contract:
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     schema = doc["schema"]
     if len(schema) != 1:
@@ -140,6 +148,12 @@ def parse(path: Path) -> Contract:
     for key in ("rawTable", "landingPattern"):
         if key not in contract.custom:
             raise ContractError(f"{path}: customProperties must name `{key}`")
+    # names and types are pasted into generated SQL: they must be plain identifiers and type names
+    if not re.fullmatch(r"[a-z_]+\.[a-z0-9_]+", contract.raw_table):
+        raise ContractError(f"{path}: rawTable {contract.raw_table!r} is not schema.table")
+    for column in columns:
+        if not re.fullmatch(r"[A-Z]+( ?\(\s*\d+\s*(,\s*\d+\s*)?\))?", column.physical_type):
+            raise ContractError(f"{path}: {column.name}: physicalType {column.physical_type!r} is not a SQL type")
     return contract
 
 
@@ -161,5 +175,10 @@ def validate_document(path: Path) -> list[str]:
 
 @cache
 def all_contracts() -> dict[str, Contract]:
-    contracts = [parse(p) for p in sorted(CONTRACTS_DIR.glob("*.odcs.yaml"))]
+    """Every contract in data_contracts/, each checked against the ODCS JSON Schema first."""
+    paths = sorted(CONTRACTS_DIR.glob("*.odcs.yaml"))
+    errors = [error for path in paths for error in validate_document(path)]
+    if errors:
+        raise ContractError("invalid data contracts:\n  " + "\n  ".join(errors))
+    contracts = [parse(p) for p in paths]
     return {c.name: c for c in contracts}

@@ -51,8 +51,6 @@ def value_literal(column: Column, value: object) -> str:
     if column.logical_type in ("date", "timestamp"):
         fmt = column.options.get("format", "%Y-%m-%d")
         return f"CAST(strptime({literal(value)}, {literal(fmt)}) AS {column.physical_type})"
-    if column.logical_type in ("integer", "number"):
-        return str(value)
     return f"CAST({literal(value)} AS {column.physical_type})"
 
 

@@ -19,6 +19,7 @@ import duckdb
 from pipelines import settings as settings_module
 from pipelines.lake import extensions
 from pipelines.lake.lock import writer_lock
+from pipelines.lake.sql import literal
 from pipelines.settings import LAKE_ALIAS, LAKE_SCHEMAS, Settings
 
 T = TypeVar("T")
@@ -65,12 +66,11 @@ def _prepare_sqlite_catalog(path: Path) -> None:
 
 def s3_secret_sql(settings: Settings) -> str:
     options = ["TYPE s3"]
-    mapping = {"key_id": "KEY_ID", "secret": "SECRET", "region": "REGION", "endpoint": "ENDPOINT",
-               "url_style": "URL_STYLE", "use_ssl": "USE_SSL"}
-    for key, option in mapping.items():
+    for key in ("key_id", "secret", "region", "endpoint", "url_style"):
         if key in settings.s3:
-            value = settings.s3[key]
-            options.append(f"{option} {value}" if key == "use_ssl" else f"{option} '{value}'")
+            options.append(f"{key.upper()} {literal(settings.s3[key])}")
+    if "use_ssl" in settings.s3:
+        options.append(f"USE_SSL {settings.s3['use_ssl'].strip().lower() not in ('false', '0', 'no', 'off')}")
     return f"CREATE OR REPLACE SECRET lakehouse_s3 ({', '.join(options)})"
 
 
@@ -91,10 +91,10 @@ def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.
     try:
         if settings.data_on_object_storage:
             con.execute(s3_secret_sql(settings))
-        options = [f"DATA_PATH '{settings.data_path}'"]
+        options = [f"DATA_PATH {literal(settings.data_path)}"]
         if read_only:
             options.append("READ_ONLY")
-        attach = f"ATTACH '{settings.attach_uri}' AS {LAKE_ALIAS} ({', '.join(options)})"
+        attach = f"ATTACH {literal(settings.attach_uri)} AS {LAKE_ALIAS} ({', '.join(options)})"
         retry_transient(lambda: con.execute(attach))
         con.execute(f"USE {LAKE_ALIAS}")
     except BaseException:

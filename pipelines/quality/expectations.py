@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +74,7 @@ def read_frame(settings: Settings, dataset: str):
 
 
 def validate(settings: Settings, suite: Suite) -> SuiteResult:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics leave the machine
     import great_expectations as gx
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)

@@ -34,12 +34,9 @@ final as (
         cast(green_loan_count as bigint) as green_loan_count,
         total_loan_balance_yuan,
         green_loan_balance_yuan,
-        -- A ratio, not money: rounded to 6 places; undefined when nothing is outstanding.
-        cast(
-            case when total_loan_balance_yuan > 0
-                then green_loan_balance_yuan / total_loan_balance_yuan
-            end as decimal(9, 6)
-        ) as green_share
+        -- exact to 6 places (half up); undefined when nothing is outstanding
+        cast({{ exact_ratio('green_loan_balance_yuan', 'total_loan_balance_yuan', 6) }} as decimal(9, 6))
+            as green_share
     from by_month_district_bank
 
 )
