@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,29 @@ TERMINAL = sys.stdout
 
 def say(message: str) -> None:
     print(message, file=TERMINAL, flush=True)
+
+
+@contextlib.contextmanager
+def ticking(label: str, every_s: float = 5.0):
+    """Show that a long step is alive: its elapsed time every few seconds, on one line on a terminal."""
+    done = threading.Event()
+    started = time.monotonic()
+
+    def tick() -> None:
+        while not done.wait(every_s):
+            elapsed = f"{label} … {time.monotonic() - started:.0f}s"
+            print(f"\r  {elapsed}" if TERMINAL.isatty() else f"  {elapsed}", end="" if TERMINAL.isatty() else "\n",
+                  file=TERMINAL, flush=True)
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        if TERMINAL.isatty():
+            print("\r\033[K", end="", file=TERMINAL, flush=True)
 
 
 @contextlib.contextmanager
@@ -165,8 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     with runs_logged_to(log_file):
         say("ingest:")
         steps = ingest(defs, instance, settings)
-        say("transform: dbt build, Great Expectations checks, publication …")
-        step, checks = transform(defs, instance)
+        say("transform: dbt build, Great Expectations checks, publication")
+        with ticking("dbt build → checks → publish"):
+            step, checks = transform(defs, instance)
     steps.append(step)
     say(f"  {'ok' if step.ok else 'FAILED'} – {step.detail} ({step.seconds:.1f}s)")
     say(summary(settings, steps, checks))
