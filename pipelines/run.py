@@ -22,6 +22,7 @@ import dagster as dg
 from pipelines import settings as settings_module
 from pipelines.lake import extensions, meta
 from pipelines.lake.connection import reader
+from pipelines.lake.sql import quote
 from pipelines.settings import LAKE_SCHEMAS, Settings
 
 DEMO_MONTHS = [f"2020-{m:02d}" for m in range(1, 13)]
@@ -143,7 +144,7 @@ def summary(settings: Settings, steps: list[Step], checks: list[tuple[str, bool]
         lines.append("Tables in the lake (rows):")
         order = {s: i for i, s in enumerate(LAKE_SCHEMAS)}
         for schema, name, kind in sorted(tables, key=lambda t: (order.get(t[0], 99), t[1])):
-            rows = con.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchone()[0]
+            rows = con.execute(f"SELECT count(*) FROM {quote(schema)}.{quote(name)}").fetchone()[0]
             lines.append(f"  {schema + '.' + name:<50} {rows:>12,}{'  (view)' if kind == 'VIEW' else ''}")
         published = con.execute(
             "SELECT dataset, max(version), arg_max(snapshot_id, version) FROM meta.publications GROUP BY 1"

@@ -24,8 +24,9 @@ from dagster_dbt import (
 from pipelines import settings as settings_module
 from pipelines.lake.lock import writer_lock
 
-DBT_DIR = settings_module.PROJECT_ROOT / "dbt_project"
-DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR, target=settings_module.load().dbt_target)
+_SETTINGS = settings_module.load()  # only the project's location and dbt target; the lake's are read per run
+DBT_DIR = _SETTINGS.dbt_project_dir
+DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR, target=_SETTINGS.dbt_target)
 
 
 class LakehouseTranslator(DagsterDbtTranslator):
