@@ -91,17 +91,24 @@ def _run(job: dg.JobDefinition, instance: dg.DagsterInstance, **kwargs) -> dg.Ex
     return job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET, **kwargs)
 
 
-def ingest(defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings) -> list[Step]:
+def check_results(result: dg.ExecuteInProcessResult) -> list[tuple[str, bool]]:
+    return [(f"{e.asset_check_key.asset_key.to_user_string()} · {e.asset_check_key.name}", e.passed)
+            for e in result.get_asset_check_evaluations()]
+
+
+def ingest(defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings
+           ) -> tuple[list[Step], list[tuple[str, bool]]]:
     from pipelines.assets.ingest import CONTRACTS
     from pipelines.sensors import landed_partitions
 
-    steps = []
+    steps, checks = [], {}  # a check evaluated after every month counts once, with its latest result
     for contract in CONTRACTS.values():
         job = defs.resolve_job_def(f"ingest_{contract.name}")
         partitions = sorted(landed_partitions(contract, settings))
         for i, partition in enumerate(partitions, 1):
             started = time.monotonic()
             result = _run(job, instance, partition_key=partition)
+            checks.update(check_results(result))
             mat = [e.materialization for e in result.get_asset_materialization_events()]
             detail = ""
             if mat:
@@ -114,7 +121,7 @@ def ingest(defs: dg.Definitions, instance: dg.DagsterInstance, settings: Setting
                               time.monotonic() - started, detail))
             say(f"  [{i}/{len(partitions)}] ingest {contract.name} {partition}: "
                 f"{'ok' if result.success else 'FAILED'} – {detail} ({steps[-1].seconds:.1f}s)")
-    return steps
+    return steps, list(checks.items())
 
 
 def _failure(result: dg.ExecuteInProcessResult) -> str:
@@ -127,8 +134,7 @@ def _failure(result: dg.ExecuteInProcessResult) -> str:
 def transform(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[Step, list[tuple[str, bool]]]:
     started = time.monotonic()
     result = _run(defs.resolve_job_def("transform"), instance)
-    checks = [(f"{e.asset_check_key.asset_key.to_user_string()} · {e.asset_check_key.name}", e.passed)
-              for e in result.get_asset_check_evaluations()]
+    checks = check_results(result)
     built = [e.materialization.asset_key.to_user_string() for e in result.get_asset_materialization_events()]
     detail = f"{len(built)} assets materialized" if result.success else _failure(result)
     return Step("transform (dbt build → checks → publish)", result.success, time.monotonic() - started,
@@ -189,10 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     say(f"run logs: {log_file}")
     with runs_logged_to(log_file):
         say("ingest:")
-        steps = ingest(defs, instance, settings)
+        steps, ingest_checks = ingest(defs, instance, settings)
         say("transform: dbt build, Great Expectations checks, publication")
         with ticking("dbt build → checks → publish"):
             step, checks = transform(defs, instance)
+    checks = ingest_checks + checks
     steps.append(step)
     say(f"  {'ok' if step.ok else 'FAILED'} – {step.detail} ({step.seconds:.1f}s)")
     say(summary(settings, steps, checks))

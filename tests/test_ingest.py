@@ -148,3 +148,18 @@ def test_concurrent_loads_are_serialized_not_failed(landed):
     assert [p.exitcode for p in procs] == [0, 0, 0]
     with reader(landed) as con:
         assert con.execute("SELECT count(DISTINCT report_month) FROM raw.bank__loans").fetchone()[0] == 3
+
+
+def test_reconciliation_finds_rows_changed_outside_ingestion(landed):
+    from pipelines.ingest.reconcile import discrepancies
+    from pipelines.lake.connection import writer
+
+    load_partition(CONTRACT, "2020-01", landed, log=lambda _: None)
+    load_partition(CONTRACT, "2020-02", landed, log=lambda _: None)
+    with reader(landed) as con:
+        assert discrepancies(con, CONTRACT) == []
+    with writer(landed) as con:  # someone deletes a loan by hand
+        con.execute("DELETE FROM raw.bank__loans WHERE rowid = (SELECT min(rowid) FROM raw.bank__loans)")
+    with reader(landed) as con:
+        [problem] = discrepancies(con, CONTRACT)
+    assert "the log says" in problem and ".csv" in problem

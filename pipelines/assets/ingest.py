@@ -11,6 +11,8 @@ import dagster as dg
 from pipelines import settings as settings_module
 from pipelines.contracts.model import Contract, all_contracts
 from pipelines.ingest.load import load_partition
+from pipelines.ingest.reconcile import discrepancies
+from pipelines.lake.connection import reader
 
 # Monthly reports since the plan's baseline year; keys are the landing directories' names (YYYY-MM).
 MONTHLY = dg.MonthlyPartitionsDefinition(start_date="2019-01", fmt="%Y-%m", end_offset=1)
@@ -57,6 +59,19 @@ def ingestion_asset(contract: Contract) -> dg.AssetsDefinition:
     return _ingest
 
 
+def reconciliation_check(contract: Contract) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=asset_key(contract), name="reconciles_with_ingestion_log",
+                    description="Every batch's rows in the lake number what meta.ingestion_log says was loaded, "
+                                "and every delivered file's rows read = rows loaded + rows quarantined.")
+    def _check() -> dg.AssetCheckResult:
+        with reader(settings_module.load()) as con:
+            problems = discrepancies(con, contract)
+        return dg.AssetCheckResult(passed=not problems, severity=dg.AssetCheckSeverity.ERROR,
+                                   metadata={"discrepancies": len(problems), "first": "; ".join(problems[:5])})
+
+    return _check
+
+
 CONTRACTS = all_contracts()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", dg.BetaWarning)  # backfill_policy: stable in use, still labelled beta
@@ -67,4 +82,5 @@ INGESTION_JOBS = [
     for c in CONTRACTS.values()
 ]
 
-defs = dg.Definitions(assets=INGESTION_ASSETS, jobs=INGESTION_JOBS)
+defs = dg.Definitions(assets=INGESTION_ASSETS, asset_checks=[reconciliation_check(c) for c in CONTRACTS.values()],
+                      jobs=INGESTION_JOBS)
