@@ -91,3 +91,27 @@ def test_the_instance_starts_one_run_at_a_time():
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
     finally:
         instance.dispose()
+
+
+def test_transform_runs_after_ingestion_unless_one_is_already_waiting(landed):
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from pipelines.sensors import transform_after_ingestion
+
+    instance = dg.DagsterInstance.ephemeral()
+    ingested = defs.resolve_job_def("ingest_bank_loans").execute_in_process(instance=instance, partition_key="2020-01")
+    assert ingested.success
+
+    def evaluate():
+        context = dg.build_run_status_sensor_context(
+            sensor_name="transform_after_ingestion", dagster_instance=instance, dagster_run=ingested.dagster_run,
+            dagster_event=ingested.get_run_success_event())
+        return transform_after_ingestion(context)
+
+    request = evaluate()
+    assert isinstance(request, dg.RunRequest) and request.run_key == f"after:{ingested.run_id}"
+    # a transform run created but not yet started (a queued run needs a code location origin; this does not)
+    instance.add_run(DagsterRun(job_name="transform", run_id="waiting-transform",
+                                status=dg.DagsterRunStatus.NOT_STARTED))
+    skipped = evaluate()
+    assert isinstance(skipped, dg.SkipReason) and "waiting-transform" in skipped.skip_message
