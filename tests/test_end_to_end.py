@@ -91,6 +91,9 @@ def test_materializing_a_partition_again_changes_nothing(pipeline):
     assert defs.resolve_job_def("ingest_bank_loans").execute_in_process(
         partition_key="2020-02", instance=instance).success
     assert defs.resolve_job_def("transform").execute_in_process(instance=instance).success
+    from pipelines.assets.dbt import DBT_DIR, KEEP_RUN_ARTIFACTS
+
+    assert len(list((DBT_DIR / "target").glob("dbt_models-*"))) <= KEEP_RUN_ARTIFACTS  # old run dirs pruned
     with reader(settings) as con:
         raw_after = con.execute(RAW_ROWS).fetchall()
     assert raw_after == raw_before

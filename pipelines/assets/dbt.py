@@ -7,6 +7,7 @@ the folder beneath it (``staging_bank``, ``marts_green_credit``). The manifest i
 """
 
 import os
+import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,6 +49,7 @@ class LakehouseTranslator(DagsterDbtTranslator):
         return {"layer": dbt_resource_props["fqn"][1]}
 
 
+KEEP_RUN_ARTIFACTS = 10
 TRANSLATOR = LakehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
@@ -58,6 +60,14 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     os.environ.update(settings.dbt_env())  # dbt's profiles.yml reads the lake's location from here
     with writer_lock(settings.lock_file, settings.lock_timeout_s, f"dbt run {context.run_id}", context.log.info):
         yield from dbt.cli(["build"], context=context).stream()
+    prune_run_artifacts(DBT_DIR / "target")
+
+
+def prune_run_artifacts(target: Path, keep: int = KEEP_RUN_ARTIFACTS) -> None:
+    """dagster-dbt gives every invocation its own target directory; keep the newest few for debugging."""
+    runs = sorted(target.glob("dbt_models-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in runs[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 defs = dg.Definitions(
