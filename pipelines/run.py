@@ -110,7 +110,6 @@ def ingest(defs: dg.Definitions, instance: dg.DagsterInstance, settings: Setting
             result = _run(job, instance, partition_key=partition)
             checks.update(check_results(result))
             mat = [e.materialization for e in result.get_asset_materialization_events()]
-            detail = ""
             if mat:
                 md = mat[0].metadata
                 detail = (f"{md['rows_loaded'].value:,} rows loaded, "

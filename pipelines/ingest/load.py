@@ -45,7 +45,12 @@ class FileResult:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
-    rejected: str | None = None
+    rejection: FileRejected | None = None
+
+    @property
+    def rejected(self) -> str | None:
+        """``rule: detail`` when the file could not be read at all."""
+        return f"{self.rejection.rule}: {self.rejection.detail}" if self.rejection else None
 
 
 @dataclass
@@ -128,7 +133,7 @@ def raw_columns(contract: Contract) -> dict[str, str]:
     return {c.name: c.physical_type for c in contract.columns} | LINEAGE_COLUMNS
 
 
-def read_files(paths: list[Path], contract: Contract, landing: Path, log) -> tuple[list[FileResult], dict]:
+def read_files(paths: list[Path], contract: Contract, log) -> tuple[list[FileResult], dict]:
     files, tables = [], {}
     for path in paths:
         file = FileResult(str(path), sha256(path), path.stat().st_size)
@@ -137,7 +142,7 @@ def read_files(paths: list[Path], contract: Contract, landing: Path, log) -> tup
             tables[file.path] = read_delivered(path, contract)
             file.rows_read = tables[file.path].num_rows
         except FileRejected as exc:
-            file.rejected = f"{exc.rule}: {exc.detail}"
+            file.rejection = exc
             log(f"rejecting {path}: {exc.rule}: {exc.detail}")
     return files, tables
 
@@ -214,7 +219,7 @@ def load_partition(contract: Contract, partition_key: str, settings: Settings, l
     with writer(settings, purpose=f"ingest {contract.name} {partition_key}", log=log) as con:
         # Files are read under the lock, so what is committed is what was read, and a load that waited
         # for the lock cannot commit older contents over a newer load.
-        result.files, tables = read_files(paths, contract, landing, log)
+        result.files, tables = read_files(paths, contract, log)
         for sql in MACROS:
             con.execute(sql)
         create_tables(con)
@@ -232,6 +237,5 @@ def load_partition(contract: Contract, partition_key: str, settings: Settings, l
         result.snapshot_id = current_snapshot(con)
     # Only once the load is committed are unreadable files set aside, with their reason beside them.
     for file in result.rejected:
-        rule, _, detail = file.rejected.partition(": ")
-        file.path = str(reject(Path(file.path), landing, rule, detail))
+        file.path = str(reject(Path(file.path), landing, file.rejection.rule, file.rejection.detail))
     return result
