@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pipelines.demo import codes
 from pipelines.demo.codes import WeightedChoice
+from pipelines.demo.world import BANKS, Bank
 
 ENCODING = "gb18030"
 HEADER = (
@@ -39,30 +40,6 @@ CATEGORIES = ("正常", "关注", "次级", "可疑", "损失")  # index = sever
 # facility was launched in November 2021.
 GBEPC2021_FROM = dt.date(2021, 7, 1)
 CRF_FROM = dt.date(2021, 11, 1)
-
-
-@dataclass(frozen=True)
-class Bank:
-    code: str  # PBoC financial institution code: letter, 4-digit institution, 6-digit region, 3-digit serial
-    name: str
-    loan_prefix: str
-    home_district: str | None = None  # county rural banks lend mostly at home
-
-
-BANKS = (
-    Bank("C1331330500001", "湖州银行", "HZB"),
-    Bank("C1030330500001", "农业银行湖州分行", "ABC"),
-    Bank("C1020330500001", "工商银行湖州分行", "ICB"),
-    Bank("C1050330500001", "建设银行湖州分行", "CCB"),
-    Bank("C1402330502001", "吴兴农商银行", "WXR", "330502"),
-    Bank("C1402330523001", "安吉农商银行", "AJR", "330523"),
-    Bank("C1040330500001", "中国银行湖州分行", "BOC"),
-    Bank("C1402330521001", "德清农商银行", "DQR", "330521"),
-    Bank("C1402330522001", "长兴农商银行", "CXR", "330522"),
-    Bank("C1402330503001", "南浔农商银行", "NXR", "330503"),
-    Bank("C1301330500001", "交通银行湖州分行", "BCM"),
-    Bank("C1316330500001", "浙商银行湖州分行", "CZB"),
-)
 
 
 @dataclass(frozen=True)
