@@ -20,12 +20,13 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines import settings as settings_module
+from pipelines.demo.sources import HISTORY, parse_months
 from pipelines.lake import extensions, meta
 from pipelines.lake.connection import reader
 from pipelines.lake.sql import quote
 from pipelines.settings import LAKE_SCHEMAS, Settings
 
-DEMO_MONTHS = [f"2020-{m:02d}" for m in range(1, 13)]
+DEMO_SCALE = 0.01  # about 12,000 loans a month; 1 is the whole city (1.2 million)
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
@@ -75,16 +76,23 @@ def runs_logged_to(path: Path):
         yield
 
 
-def land_demo_data(settings: Settings) -> None:
-    from pipelines.demo.bank_loans import generate_bank_loans
+def land_demo_data(settings: Settings, scale: float, months: list[str]) -> None:
+    from pipelines.demo.sources import generate_all
+    from pipelines.demo.world import DEFAULT_SEED
 
     if any(p.is_file() for p in settings.landing.rglob("*") if "rejected" not in p.parts):
         say(f"landing: using the files already in {settings.landing}")
         return
     started = time.monotonic()
-    files = generate_bank_loans(settings.landing, DEMO_MONTHS)
-    say(f"landing: generated {len(files)} demo bank loan reports in {settings.landing} "
-        f"({time.monotonic() - started:.1f}s)")
+    rows = 0
+
+    def count(_path: Path, n: int) -> None:
+        nonlocal rows
+        rows += n
+
+    files = generate_all(settings.landing, scale=scale, seed=DEFAULT_SEED, months=months, on_file=count)
+    say(f"landing: generated {len(files):,} demo files ({rows:,} rows) for {months[0]}..{months[-1]} at scale "
+        f"{scale} in {settings.landing} ({time.monotonic() - started:.1f}s)")
 
 
 def _run(job: dg.JobDefinition, instance: dg.DagsterInstance, **kwargs) -> dg.ExecuteInProcessResult:
@@ -98,28 +106,34 @@ def check_results(result: dg.ExecuteInProcessResult) -> list[tuple[str, bool]]:
 
 def ingest(defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings
            ) -> tuple[list[Step], list[tuple[str, bool]]]:
-    from pipelines.assets.ingest import CONTRACTS
-    from pipelines.sensors import landed_partitions
+    """One run per dataset over every partition delivered (a single-run backfill, as the UI launches it)."""
+    from pipelines.assets.ingest import CONTRACTS, PARTITIONS
+    from pipelines.ingest.deliveries import landed_partitions
 
-    steps, checks = [], {}  # a check evaluated after every month counts once, with its latest result
-    for contract in CONTRACTS.values():
-        job = defs.resolve_job_def(f"ingest_{contract.name}")
-        partitions = sorted(landed_partitions(contract, settings))
-        for i, partition in enumerate(partitions, 1):
-            started = time.monotonic()
-            result = _run(job, instance, partition_key=partition)
-            checks.update(check_results(result))
-            mat = [e.materialization for e in result.get_asset_materialization_events()]
-            if mat:
-                md = mat[0].metadata
-                detail = (f"{md['rows_loaded'].value:,} rows loaded, "
-                          f"{md['rows_quarantined'].value:,} quarantined")
-            else:
-                detail = _failure(result)
-            steps.append(Step(f"ingest {contract.name} {partition}", result.success,
-                              time.monotonic() - started, detail))
-            say(f"  [{i}/{len(partitions)}] ingest {contract.name} {partition}: "
-                f"{'ok' if result.success else 'FAILED'} – {detail} ({steps[-1].seconds:.1f}s)")
+    steps, checks = [], {}
+    for i, contract in enumerate(CONTRACTS.values(), 1):
+        partitions = PARTITIONS[contract.granularity]
+        landed = sorted(landed_partitions(contract, settings, set(partitions.get_partition_keys()) if partitions
+                                          else None), key=lambda k: k or "")
+        if not landed:
+            continue
+        tags = {}
+        if partitions is not None:
+            tags = {"dagster/asset_partition_range_start": landed[0], "dagster/asset_partition_range_end": landed[-1]}
+        started = time.monotonic()
+        result = _run(defs.resolve_job_def(f"ingest_{contract.name}"), instance, tags=tags)
+        checks.update(check_results(result))
+        mat = [e.materialization for e in result.get_asset_materialization_events()]
+        if mat:
+            md = mat[0].metadata
+            detail = (f"{md['rows_loaded'].value:,} rows loaded, {md['rows_quarantined'].value:,} quarantined"
+                      + (f", {md['rows_warned'].value:,} with warnings" if md["rows_warned"].value else ""))
+        else:
+            detail = _failure(result)
+        span = f"{landed[0]}..{landed[-1]}" if partitions is not None and len(landed) > 1 else (landed[0] or "snapshot")
+        steps.append(Step(f"ingest {contract.name} {span}", result.success, time.monotonic() - started, detail))
+        say(f"  [{i}/{len(CONTRACTS)}] {contract.name} {span}: {'ok' if result.success else 'FAILED'} – {detail} "
+            f"({steps[-1].seconds:.1f}s)")
     return steps, list(checks.items())
 
 
@@ -175,6 +189,10 @@ def summary(settings: Settings, steps: list[Step], checks: list[tuple[str, bool]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-demo", action="store_true", help="do not generate demo data into an empty landing/")
+    parser.add_argument("--scale", type=float, default=float(os.environ.get("SCALE") or DEMO_SCALE),
+                        help=f"demo data scale, 1 = the whole city (default $SCALE or {DEMO_SCALE})")
+    parser.add_argument("--months", type=parse_months, default=os.environ.get("MONTHS") or ":".join(HISTORY),
+                        help="demo report months, FIRST:LAST (default $MONTHS or %(default)s)")
     args = parser.parse_args(argv)
 
     settings = settings_module.load()
@@ -184,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     meta.bootstrap(settings)
     say(f"lake: {settings.catalog} (data in {settings.data_path})")
     if not args.no_demo:
-        land_demo_data(settings)
+        land_demo_data(settings, args.scale, args.months)
 
     os.environ.setdefault("TQDM_DISABLE", "1")  # GX's progress bars
     from pipelines.definitions import defs

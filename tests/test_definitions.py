@@ -61,7 +61,7 @@ def test_landing_sensor_requests_each_month_once_and_again_when_a_file_changes(l
     from pipelines.assets.ingest import CONTRACTS, INGESTION_JOBS
     from pipelines.sensors import landing_sensor
 
-    sensor = landing_sensor(CONTRACTS["bank_loans"], INGESTION_JOBS[0])
+    sensor = landing_sensor(CONTRACTS["bank_loans"], INGESTION_JOBS["bank_loans"])
     context = dg.build_sensor_context(cursor=None)
     first = list(sensor(context))
     assert sorted(r.partition_key for r in first) == ["2020-01", "2020-02", "2020-03"]
@@ -81,7 +81,7 @@ def test_landing_sensor_does_not_reload_months_the_lake_already_has(landed):
 
     contract = CONTRACTS["bank_loans"]
     load_partition(contract, "2020-01", landed, log=lambda _: None)
-    requests = list(landing_sensor(contract, INGESTION_JOBS[0])(dg.build_sensor_context(cursor=None)))
+    requests = list(landing_sensor(contract, INGESTION_JOBS["bank_loans"])(dg.build_sensor_context(cursor=None)))
     assert sorted(r.partition_key for r in requests) == ["2020-02", "2020-03"]
 
 

@@ -1,9 +1,13 @@
-"""One Dagster asset per data contract: a month's delivered files, validated and loaded into ``raw``.
+"""One Dagster asset per data contract: a partition's delivered files, validated and loaded into ``raw``.
 
-Nothing here is specific to a dataset: key, group, partitions, owner and description come from the
-contract, so a new contract in data_contracts/ is a new ingestion asset with no code.
+Nothing here is specific to a dataset: key, group, partitions, owner, description, freshness policy and
+delivery schedule come from the contract, so a new contract in data_contracts/ is a new ingestion asset
+with no code.
 """
 
+
+import calendar
+import datetime as dt
 import warnings
 
 import dagster as dg
@@ -14,35 +18,66 @@ from pipelines.ingest.load import load_partition
 from pipelines.ingest.reconcile import discrepancies
 from pipelines.lake.connection import reader
 
-# Monthly reports since the plan's baseline year; keys are the landing directories' names (YYYY-MM).
+# Periodic reports since the plan's baseline year; keys are the landing directories' names.
 MONTHLY = dg.MonthlyPartitionsDefinition(start_date="2019-01", fmt="%Y-%m", end_offset=1)
+YEARLY = dg.TimeWindowPartitionsDefinition(cron_schedule="0 0 1 1 *", start="2019", fmt="%Y", end_offset=1)
+PARTITIONS: dict[str, dg.PartitionsDefinition | None] = {"month": MONTHLY, "year": YEARLY, "snapshot": None}
 
 
 def asset_key(contract: Contract) -> dg.AssetKey:
     return dg.AssetKey(contract.raw_table.split("."))
 
 
+def due_date(contract: Contract, period_end: dt.date) -> dt.date:
+    """The day a period's delivery is due under the contract's SLA (latency after the period ends)."""
+    return period_end + dt.timedelta(days=contract.sla.latency_days)
+
+
+def deadline_cron(contract: Contract) -> str:
+    """When, in the contract's rhythm, the latest period's delivery must be in the lake (UTC)."""
+    latency = contract.sla.latency_days
+    rhythm = contract.sla.frequency if contract.granularity == "snapshot" else contract.granularity
+    if rhythm == "month":
+        return f"0 0 {min(latency + 1, 28)} * *"
+    if rhythm == "year":
+        due = dt.date(2001, 1, 1) + dt.timedelta(days=latency)
+        return f"0 0 {min(due.day, 28)} {due.month} *"
+    return f"0 {min(latency, 23)} * * *"
+
+
+def freshness_policy(contract: Contract) -> dg.FreshnessPolicy:
+    """The asset must have been loaded within one delivery period before each deadline."""
+    rhythm = contract.sla.frequency if contract.granularity == "snapshot" else contract.granularity
+    window = {"month": dt.timedelta(days=28), "year": dt.timedelta(days=365), "day": dt.timedelta(days=1)}[rhythm]
+    return dg.FreshnessPolicy.cron(deadline_cron=deadline_cron(contract), lower_bound_delta=window)
+
+
 def ingestion_asset(contract: Contract) -> dg.AssetsDefinition:
+    partitions = PARTITIONS[contract.granularity]
+
     @dg.asset(
         key=asset_key(contract),
-        partitions_def=MONTHLY,
-        group_name=f"raw_{contract.domain}",
+        partitions_def=partitions,
+        group_name=f"raw_{contract.source}",
         description=f"{contract.description} Loaded from landing/{contract.landing_pattern} under "
         f"contract {contract.path.name}.",
         owners=[f"team:{contract.owner_team}"],
-        kinds={"ducklake", "csv"},
-        tags={"layer": "raw", "source": contract.domain},
+        kinds={"ducklake", contract.file_format},
+        tags={"layer": "raw", "source": contract.source, "granularity": contract.granularity},
         metadata={"contract": contract.path.name, "contract_version": contract.version,
-                  "quarantine_table": contract.quarantine_table},
-        # A backfill of many months is one run; each month is still its own lake transaction.
-        backfill_policy=dg.BackfillPolicy.single_run(),
+                  "quarantine_table": contract.quarantine_table,
+                  "sla": f"every {contract.sla.frequency}, due {contract.sla.latency_days} days after the period"},
+        freshness_policy=freshness_policy(contract),
+        # A backfill of many partitions is one run; each partition is still its own lake transaction.
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
     )
     def _ingest(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = settings_module.load()
-        results = [load_partition(contract, key, settings, log=context.log.info) for key in context.partition_keys]
+        keys = context.partition_keys if partitions else [None]
+        results = [load_partition(contract, key, settings, log=context.log.info) for key in keys]
         for r in results:
             context.log.info(f"{contract.name} {r.partition_key}: read {r.rows_read}, loaded {r.rows_loaded}, "
-                             f"quarantined {r.rows_quarantined} from {len(r.files)} files")
+                             f"quarantined {r.rows_quarantined}, warned {r.rows_warned} from {len(r.files)} files")
         rejected = [f for r in results for f in r.rejected]
         if rejected:
             # The good files are committed; the run still fails so the rejection is seen and acted on.
@@ -52,6 +87,7 @@ def ingestion_asset(contract: Contract) -> dg.AssetsDefinition:
             "rows_read": sum(r.rows_read for r in results),
             "rows_loaded": sum(r.rows_loaded for r in results),
             "rows_quarantined": sum(r.rows_quarantined for r in results),
+            "rows_warned": sum(r.rows_warned for r in results),
             "files": sum(len(r.files) for r in results),
             "snapshot_id": results[-1].snapshot_id if results else None,
         })
@@ -72,15 +108,31 @@ def reconciliation_check(contract: Contract) -> dg.AssetChecksDefinition:
     return _check
 
 
+def period_due(contract: Contract, today: dt.date) -> str | None:
+    """The latest partition whose delivery is due by ``today`` (None for a snapshot dataset)."""
+    if contract.granularity == "month":
+        year, month = today.year, today.month
+        for _ in range(3):  # the previous month, or the one before if it is not due yet
+            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+            end = dt.date(year, month, calendar.monthrange(year, month)[1])
+            if due_date(contract, end) < today:
+                return f"{year:04d}-{month:02d}"
+    if contract.granularity == "year":
+        year = today.year - 1
+        return str(year if due_date(contract, dt.date(year, 12, 31)) < today else year - 1)
+    return None
+
+
 CONTRACTS = all_contracts()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", dg.BetaWarning)  # backfill_policy: stable in use, still labelled beta
+    warnings.simplefilter("ignore", dg.PreviewWarning)  # the new FreshnessPolicy
     INGESTION_ASSETS = [ingestion_asset(c) for c in CONTRACTS.values()]
-INGESTION_JOBS = [
-    dg.define_asset_job(f"ingest_{c.name}", selection=[asset_key(c)], partitions_def=MONTHLY,
-                        description=f"Load one month of {c.name} from landing/ into raw.")
+INGESTION_JOBS = {
+    c.name: dg.define_asset_job(f"ingest_{c.name}", selection=[asset_key(c)], partitions_def=PARTITIONS[c.granularity],
+                                description=f"Load {c.name} ({c.granularity}) from landing/ into {c.raw_table}.")
     for c in CONTRACTS.values()
-]
+}
 
 defs = dg.Definitions(assets=INGESTION_ASSETS, asset_checks=[reconciliation_check(c) for c in CONTRACTS.values()],
-                      jobs=INGESTION_JOBS)
+                      jobs=list(INGESTION_JOBS.values()))

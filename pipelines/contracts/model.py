@@ -42,11 +42,25 @@ class Column:
     personal_information: str | None
 
 
+SEVERITIES = ("error", "warning")  # an error quarantines the row; a warning loads it and records the warning
+GRANULARITIES = ("month", "year", "snapshot")
+FILE_FORMATS = ("csv", "jsonl", "xlsx")
+
+
 @dataclass(frozen=True)
 class RowRule:
     name: str
     predicate: str  # SQL over the typed columns; false means the row breaks the rule
     description: str
+    severity: str = "error"
+
+
+@dataclass(frozen=True)
+class Sla:
+    """The contract's delivery promise: one delivery per ``frequency``, due ``latency_days`` after the period."""
+
+    frequency: str  # month, year or d
+    latency_days: int
 
 
 @dataclass(frozen=True)
@@ -61,18 +75,41 @@ class Contract:
     row_rules: tuple[RowRule, ...]
     custom: dict[str, Any]
     path: Path
+    sla: Sla
 
     @property
     def raw_table(self) -> str:
         return self.custom["rawTable"]
 
     @property
+    def source(self) -> str:
+        """The source family (bank, enterprise, public, local_finance): the raw table's prefix."""
+        return self.raw_table.split(".", 1)[1].split("__", 1)[0]
+
+    @property
+    def granularity(self) -> str:
+        return self.custom.get("partitionGranularity", "month")
+
+    @property
+    def file_format(self) -> str:
+        return self.custom.get("fileFormat", "csv")
+
+    @property
+    def sheet_name(self) -> str | None:
+        return self.custom.get("sheetName")
+
+    @property
+    def header_row(self) -> int:
+        return int(self.custom.get("headerRow", 1))
+
+    @property
     def quarantine_table(self) -> str:
         return "quarantine." + self.raw_table.split(".", 1)[1]
 
     @property
-    def partition_column(self) -> Column:
-        return next(c for c in self.columns if c.partitioned)
+    def partition_column(self) -> Column | None:
+        """The column whose value is the partition key; None for a snapshot dataset."""
+        return next((c for c in self.columns if c.partitioned), None)
 
     @property
     def primary_key(self) -> list[str]:
@@ -118,6 +155,19 @@ def _column(prop: dict[str, Any]) -> Column:
     )
 
 
+def _sla(items: list[dict[str, Any]] | None, path: Path) -> Sla:
+    sla = {item["property"]: item for item in items or []}
+    if "frequency" not in sla or "latency" not in sla:
+        raise ContractError(f"{path}: slaProperties must state `frequency` and `latency`")
+    if sla["latency"].get("unit") not in ("d", "day", "days"):
+        raise ContractError(f"{path}: the latency is stated in days (unit: d)")
+    unit = {"month": "month", "months": "month", "y": "year", "year": "year", "years": "year",
+            "d": "day", "day": "day", "days": "day"}.get(sla["frequency"].get("unit"))
+    if unit is None:
+        raise ContractError(f"{path}: frequency unit must be month, year or d")
+    return Sla(unit, int(sla["latency"]["value"]))
+
+
 def parse(path: Path) -> Contract:
     try:
         return _parse(path)
@@ -133,7 +183,8 @@ def _parse(path: Path) -> Contract:
     obj = schema[0]
     columns = tuple(_column(p) for p in obj["properties"])
     rules = tuple(
-        RowRule(q["name"], " ".join(q["implementation"].split()), " ".join(q.get("description", "").split()))
+        RowRule(q["name"], " ".join(q["implementation"].split()), " ".join(q.get("description", "").split()),
+                q.get("severity", "error"))
         for q in obj.get("quality", [])
         if q.get("type") == "custom" and q.get("engine") == "duckdb"
     )
@@ -141,13 +192,27 @@ def _parse(path: Path) -> Contract:
         id=doc["id"], name=doc["name"], version=str(doc["version"]), domain=doc.get("domain", ""),
         description=" ".join(str(doc.get("description", {}).get("purpose", "")).split()),
         owner_team=doc.get("team", {}).get("name", ""), columns=columns, row_rules=rules,
-        custom=_custom(doc.get("customProperties")), path=path,
+        custom=_custom(doc.get("customProperties")), path=path, sla=_sla(doc.get("slaProperties"), path),
     )
-    if sum(c.partitioned for c in columns) != 1:
-        raise ContractError(f"{path}: exactly one property must be `partitioned: true`")
     for key in ("rawTable", "landingPattern"):
         if key not in contract.custom:
             raise ContractError(f"{path}: customProperties must name `{key}`")
+    if contract.granularity not in GRANULARITIES:
+        raise ContractError(f"{path}: partitionGranularity must be one of {GRANULARITIES}")
+    if contract.file_format not in FILE_FORMATS:
+        raise ContractError(f"{path}: fileFormat must be one of {FILE_FORMATS}")
+    snapshot = contract.granularity == "snapshot"
+    if sum(c.partitioned for c in columns) != (0 if snapshot else 1):
+        raise ContractError(f"{path}: a {contract.granularity} dataset has "
+                            + ("no partitioned property" if snapshot else "exactly one `partitioned: true` property"))
+    if ("{partition}" in contract.landing_pattern) == snapshot:
+        raise ContractError(f"{path}: landingPattern must {'not ' if snapshot else ''}contain {{partition}}")
+    for rule in rules:
+        if rule.severity not in SEVERITIES:
+            raise ContractError(f"{path}: rule {rule.name}: severity must be one of {SEVERITIES}")
+    names = [c.name for c in columns]
+    if len(set(names)) != len(names) or len({c.source_name for c in columns}) != len(columns):
+        raise ContractError(f"{path}: a property name or businessName appears twice")
     # names and types are pasted into generated SQL: they must be plain identifiers and type names
     if not re.fullmatch(r"[a-z_]+\.[a-z0-9_]+", contract.raw_table):
         raise ContractError(f"{path}: rawTable {contract.raw_table!r} is not schema.table")

@@ -24,6 +24,9 @@ MACROS = [
 ]
 
 
+DEFAULT_FORMATS = {"date": "%Y-%m-%d", "timestamp": "%Y-%m-%d %H:%M:%S"}
+
+
 def _decimal_scale(physical_type: str) -> int | None:
     match = re.fullmatch(r"DECIMAL\(\s*\d+\s*,\s*(\d+)\s*\)", physical_type.upper())
     return int(match.group(1)) if match else None
@@ -34,7 +37,7 @@ def typed_expr(column: Column, raw: str, contract: Contract) -> str:
     if kind == "string":
         return raw
     if kind in ("date", "timestamp"):
-        fmt = column.options.get("format", "%Y-%m-%d")
+        fmt = column.options.get("format", DEFAULT_FORMATS[kind])
         return f"CAST(try_strptime({raw}, {literal(fmt)}) AS {column.physical_type})"
     if kind == "boolean":
         values = contract.boolean_values
@@ -49,7 +52,7 @@ def typed_expr(column: Column, raw: str, contract: Contract) -> str:
 def value_literal(column: Column, value: object) -> str:
     """A value written in the contract (a bound, a partition key) as SQL of the column's type."""
     if column.logical_type in ("date", "timestamp"):
-        fmt = column.options.get("format", "%Y-%m-%d")
+        fmt = column.options.get("format", DEFAULT_FORMATS[column.logical_type])
         return f"CAST(strptime({literal(value)}, {literal(fmt)}) AS {column.physical_type})"
     return f"CAST({literal(value)} AS {column.physical_type})"
 
@@ -77,48 +80,59 @@ def column_checks(column: Column, raw: str, typed: str) -> list[tuple[str, str]]
     return checks
 
 
-VIOLATION = "STRUCT(\"column\" VARCHAR, rule VARCHAR, value VARCHAR)"
+VIOLATION = "STRUCT(\"column\" VARCHAR, rule VARCHAR, value VARCHAR, severity VARCHAR)"
 
 
-def validation_sql(contract: Contract, source: str, partition_value: str) -> str:
-    """A query over ``source`` (delivered strings) giving typed columns, raw strings and violations."""
-    raw_cols, typed_cols, broken = [], [], []  # broken: (SQL true when a rule is broken, its violation)
+def validation_sql(contract: Contract, source: str, partition_value: str | None) -> str:
+    """A query over ``source`` (delivered strings) giving typed columns, raw strings and violations.
+
+    ``_violations`` lists every rule the row breaks, each with its severity; ``_quarantined`` is true when
+    one of them is an error (a row with warnings only is loaded, and its warnings are kept).
+    """
+    raw_cols, typed_cols = [], []
+    broken = []  # (SQL true when a rule is broken, column, rule, raw value, severity)
     for column in contract.columns:
         raw = f"_raw__{column.name}"
         raw_cols.append(f"NULLIF(trim({quote(column.source_name)}), '') AS {quote(raw)}")
         typed_cols.append(f"{typed_expr(column, quote(raw), contract)} AS {quote(column.name)}")
         for rule, condition in column_checks(column, quote(raw), quote(column.name)):
-            broken.append((f"coalesce({condition}, FALSE)", literal(column.name), literal(rule), quote(raw)))
+            broken.append((f"coalesce({condition}, FALSE)", literal(column.name), literal(rule), quote(raw), "error"))
     part = contract.partition_column
-    broken.append((
-        f"({quote(part.name)} IS NOT NULL AND {quote(part.name)} <> {value_literal(part, partition_value)})",
-        literal(part.name), literal(f"partition:{partition_value}"), quote(f"_raw__{part.name}")))
+    if part is not None:
+        broken.append((
+            f"({quote(part.name)} IS NOT NULL AND {quote(part.name)} <> {value_literal(part, partition_value)})",
+            literal(part.name), literal(f"partition:{partition_value}"), quote(f"_raw__{part.name}"), "error"))
     for rule in contract.row_rules:
-        broken.append((f"NOT coalesce(({rule.predicate}), TRUE)", "NULL", literal(rule.name), "NULL"))
+        broken.append((f"NOT coalesce(({rule.predicate}), TRUE)", "NULL", literal(rule.name), "NULL", rule.severity))
     key_count = "1"
     if contract.primary_key:
         keys = ", ".join(map(quote, contract.primary_key))
         key_count = f"count(*) OVER (PARTITION BY {keys})"
         broken.append(("_key_count > 1", literal(", ".join(contract.primary_key)), "'primaryKey'",
-                       f"concat_ws('|', {keys})"))
+                       f"concat_ws('|', {keys})", "error"))
     # The list of violations is built only for rows that break something: most rows are good, and
     # building a list of every rule for every row would cost more than the checks themselves.
     any_broken = " OR ".join(condition for condition, *_ in broken)
     listed = ", ".join(
-        f"CASE WHEN {condition} THEN {{'column': {column}, 'rule': {rule}, 'value': {value}}}::{VIOLATION} END"
-        for condition, column, rule, value in broken)
+        f"CASE WHEN {condition} THEN {{'column': {column}, 'rule': {rule}, 'value': {value}, "
+        f"'severity': {literal(severity)}}}::{VIOLATION} END"
+        for condition, column, rule, value, severity in broken)
     all_raw = ", ".join(quote(f"_raw__{c.name}") for c in contract.columns)
     all_typed = ", ".join(quote(c.name) for c in contract.columns)
     return f"""
         WITH delivered AS (
-            SELECT _source_file, _source_row, {', '.join(raw_cols)} FROM {source}
+            SELECT _source_file, _source_row, _extra_columns, {', '.join(raw_cols)} FROM {source}
         ), typed AS (
-            SELECT _source_file, _source_row, {all_raw}, {', '.join(typed_cols)} FROM delivered
+            SELECT _source_file, _source_row, _extra_columns, {all_raw}, {', '.join(typed_cols)} FROM delivered
         ), keyed AS (
             SELECT *, {key_count} AS _key_count FROM typed
         )
-        SELECT _source_file, _source_row, {all_typed}, {all_raw},
-               CASE WHEN {any_broken} THEN list_filter([{listed}], v -> v IS NOT NULL)
-                    ELSE []::{VIOLATION}[] END AS _violations
-        FROM keyed
+        , checked AS (
+            SELECT _source_file, _source_row, _extra_columns, {all_typed}, {all_raw},
+                   CASE WHEN {any_broken} THEN list_filter([{listed}], v -> v IS NOT NULL)
+                        ELSE []::{VIOLATION}[] END AS _violations
+            FROM keyed
+        )
+        SELECT *, len(_violations) > 0 AND list_bool_or([v.severity = 'error' FOR v IN _violations]) AS _quarantined
+        FROM checked
     """

@@ -12,7 +12,9 @@ Each family module exposes the same two functions:
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -39,3 +41,19 @@ def generate_all(landing: Path, *, scale: float, seed: int, months: Sequence[str
                  on_file: Callable[[Path, int], None] | None = None) -> list[Path]:
     return [path for name in families
             for path in family(name).generate(landing, scale=scale, seed=seed, months=months, on_file=on_file)]
+
+
+def parse_months(spec: str) -> list[str]:
+    """``2020-01:2020-12`` (inclusive range) or ``2020-01,2020-06`` (list) -> ['2020-01', ...]."""
+    parts = [m.strip() for m in spec.replace(":", ",").split(",") if m.strip()]
+    for month in parts:
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+            raise argparse.ArgumentTypeError(f"not a YYYY-MM month: {month!r}")
+    if ":" not in spec:
+        return parts
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"a range is FIRST:LAST, got {spec!r}")
+    start, end = (int(m[:4]) * 12 + int(m[5:]) - 1 for m in parts)
+    if end < start:
+        raise argparse.ArgumentTypeError(f"empty month range: {spec}")
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(start, end + 1)]

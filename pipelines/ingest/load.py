@@ -9,6 +9,7 @@ moved to ``landing/rejected/`` with a reason file beside them.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import shutil
 import uuid
@@ -20,7 +21,7 @@ import duckdb
 
 from pipelines.contracts.model import Contract
 from pipelines.contracts.rules import MACROS, validation_sql, value_literal
-from pipelines.ingest.readers import FileRejected, read_delivered
+from pipelines.ingest.readers import FileRejected, extra_columns, read_delivered
 from pipelines.lake.connection import current_snapshot, writer
 from pipelines.lake.meta import create_tables
 from pipelines.lake.sql import literal, quote
@@ -29,12 +30,15 @@ from pipelines.settings import LAKE_ALIAS, Settings
 LINEAGE_COLUMNS = {
     "_source_file": "VARCHAR", "_source_row": "BIGINT", "_batch_id": "VARCHAR",
     "_loaded_at": "TIMESTAMPTZ", "_contract_version": "VARCHAR",
+    "_extra_columns": "VARCHAR",  # delivered columns the contract does not name, as JSON (null if none)
 }
 QUARANTINE_COLUMNS = {
     "partition_key": "VARCHAR", "source_file": "VARCHAR", "source_row": "BIGINT", "column_name": "VARCHAR",
     "rule": "VARCHAR", "raw_value": "VARCHAR", "raw_record": "VARCHAR", "batch_id": "VARCHAR",
     "loaded_at": "TIMESTAMPTZ", "contract_version": "VARCHAR",
+    "severity": "VARCHAR",  # error: the row is here instead of raw; warning: the row loaded, with this warning
 }
+SNAPSHOT_KEY = "snapshot"  # the partition key logged for a snapshot dataset's loads
 
 
 @dataclass
@@ -45,6 +49,8 @@ class FileResult:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_warned: int = 0  # loaded, with a warning recorded in quarantine
+    extra_columns: list[str] = field(default_factory=list)
     rejection: FileRejected | None = None
 
     @property
@@ -74,13 +80,26 @@ class LoadResult:
         return sum(f.rows_quarantined for f in self.files)
 
     @property
+    def rows_warned(self) -> int:
+        return sum(f.rows_warned for f in self.files)
+
+    @property
     def rejected(self) -> list[FileResult]:
         return [f for f in self.files if f.rejected]
 
 
-def partition_files(contract: Contract, landing: Path, partition_key: str) -> list[Path]:
-    pattern = contract.landing_pattern.format(partition=partition_key)
-    return sorted(p for p in landing.glob(pattern) if p.is_file())
+# Files a delivery is still writing (written under a hidden or temporary name, renamed when complete).
+IN_PROGRESS = (".*", "*.part", "*.tmp", "*.crdownload", "*.reason.txt")
+
+
+def in_progress(path: Path) -> bool:
+    return any(fnmatch.fnmatch(path.name, pattern) for pattern in IN_PROGRESS)
+
+
+def partition_files(contract: Contract, landing: Path, partition_key: str | None) -> list[Path]:
+    """The files delivered for a partition (for a snapshot dataset, ``partition_key`` None: all of them)."""
+    pattern = contract.landing_pattern.format(partition=partition_key) if partition_key else contract.landing_pattern
+    return sorted(p for p in landing.glob(pattern) if p.is_file() and not in_progress(p))
 
 
 def sha256(path: Path) -> str:
@@ -141,13 +160,17 @@ def read_files(paths: list[Path], contract: Contract, log) -> tuple[list[FileRes
         try:
             tables[file.path] = read_delivered(path, contract)
             file.rows_read = tables[file.path].num_rows
+            file.extra_columns = extra_columns(tables[file.path])
+            if file.extra_columns:
+                log(f"{path}: columns the contract does not name, kept in _extra_columns: "
+                    f"{', '.join(file.extra_columns)}")
         except FileRejected as exc:
             file.rejection = exc
             log(f"rejecting {path}: {exc.rule}: {exc.detail}")
     return files, tables
 
 
-def stage(con: duckdb.DuckDBPyConnection, contract: Contract, tables: dict, partition_key: str) -> None:
+def stage(con: duckdb.DuckDBPyConnection, contract: Contract, tables: dict, partition_key: str | None) -> None:
     """``_checked``: every delivered row, typed, with the rules it breaks."""
     selects = []
     for i, (path, table) in enumerate(tables.items()):
@@ -158,37 +181,41 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, tables: dict, part
         con.execute("CREATE TEMP VIEW _delivered AS " + " UNION ALL BY NAME ".join(selects))
     else:
         cols = ", ".join(f"{quote(c.source_name)} VARCHAR" for c in contract.columns)
-        con.execute(f"CREATE TEMP TABLE _delivered (_source_file VARCHAR, _source_row BIGINT, {cols})")
+        con.execute(f"CREATE TEMP TABLE _delivered (_source_file VARCHAR, _source_row BIGINT, "
+                    f"_extra_columns VARCHAR, {cols})")
     con.execute("CREATE TEMP TABLE _checked AS " + validation_sql(contract, "_delivered", partition_key))
 
 
 def replace_partition(con: duckdb.DuckDBPyConnection, contract: Contract, result: LoadResult) -> None:
-    """The month's rows become those of the files just read; a file that was rejected keeps the rows its
-    previous, readable delivery gave (a broken re-delivery must not erase a bank's month)."""
+    """The partition's rows (a snapshot's: all rows) become those of the files just read; a file that was
+    rejected keeps the rows its previous, readable delivery gave (a broken re-delivery must not erase a
+    bank's month)."""
     kept = ", ".join(literal(f.path) for f in result.files if f.rejected)
     part = contract.partition_column
     lineage = [literal(result.batch_id), f"TIMESTAMPTZ '{datetime.now(UTC).isoformat()}'", literal(contract.version)]
     typed = ", ".join(quote(c.name) for c in contract.columns)
     raw_json = ", ".join(f"{literal(c.source_name)}: {quote('_raw__' + c.name)}" for c in contract.columns)
-    con.execute(f"DELETE FROM {contract.raw_table} WHERE {quote(part.name)} = "
-                f"{value_literal(part, result.partition_key)}" + (f" AND _source_file NOT IN ({kept})" if kept else ""))
+    in_partition = "TRUE" if part is None else f"{quote(part.name)} = {value_literal(part, result.partition_key)}"
+    con.execute(f"DELETE FROM {contract.raw_table} WHERE {in_partition}"
+                + (f" AND _source_file NOT IN ({kept})" if kept else ""))
     con.execute(f"DELETE FROM {contract.quarantine_table} WHERE partition_key = ?"
                 + (f" AND source_file NOT IN ({kept})" if kept else ""), [result.partition_key])
     con.execute(f"""
         INSERT INTO {contract.raw_table} ({typed}, {', '.join(LINEAGE_COLUMNS)})
-        SELECT {typed}, _source_file, _source_row, {', '.join(lineage)}
-        FROM _checked WHERE len(_violations) = 0 ORDER BY _source_file, _source_row""")
+        SELECT {typed}, _source_file, _source_row, {', '.join(lineage)}, _extra_columns
+        FROM _checked WHERE NOT _quarantined ORDER BY _source_file, _source_row""")
     con.execute(f"""
         INSERT INTO {contract.quarantine_table} ({', '.join(QUARANTINE_COLUMNS)})
         SELECT {literal(result.partition_key)}, _source_file, _source_row, v.column, v.rule, v.value,
-               to_json({{{raw_json}}})::VARCHAR, {', '.join(lineage)}
+               to_json({{{raw_json}}})::VARCHAR, {', '.join(lineage)}, v.severity
         FROM (SELECT *, unnest(_violations) AS v FROM _checked WHERE len(_violations) > 0)
         ORDER BY _source_file, _source_row""")
-    counts = {f: (loaded, bad) for f, loaded, bad in con.execute("""
-        SELECT _source_file, count(*) FILTER (WHERE len(_violations) = 0), count(*) FILTER (WHERE len(_violations) > 0)
+    counts = {f: (loaded, bad, warned) for f, loaded, bad, warned in con.execute("""
+        SELECT _source_file, count(*) FILTER (WHERE NOT _quarantined), count(*) FILTER (WHERE _quarantined),
+               count(*) FILTER (WHERE NOT _quarantined AND len(_violations) > 0)
         FROM _checked GROUP BY ALL""").fetchall()}
     for file in result.files:
-        file.rows_loaded, file.rows_quarantined = counts.get(file.path, (0, 0))
+        file.rows_loaded, file.rows_quarantined, file.rows_warned = counts.get(file.path, (0, 0, 0))
         if file.rows_read != file.rows_loaded + file.rows_quarantined:
             raise AssertionError(f"{file.path}: read {file.rows_read} rows but accounted for "
                                  f"{file.rows_loaded} loaded + {file.rows_quarantined} quarantined")
@@ -200,19 +227,26 @@ def log_files(con: duckdb.DuckDBPyConnection, contract: Contract, result: LoadRe
     for file in result.files:
         status = "rejected" if file.rejected else ("partial" if file.rows_quarantined else "loaded")
         path = str(rejected_path(Path(file.path), landing)) if file.rejected else file.path
-        con.execute("INSERT INTO meta.ingestion_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        notes = f"columns not in the contract: {', '.join(file.extra_columns)}" if file.extra_columns else None
+        con.execute("INSERT INTO meta.ingestion_log (batch_id, dataset, partition_key, source_file, file_sha256, "
+                    "file_bytes, rows_read, rows_loaded, rows_quarantined, rows_warned, status, message, notes, "
+                    "contract_version, started_at, finished_at) VALUES (" + ", ".join(["?"] * 16) + ")",
                     [result.batch_id, contract.name, result.partition_key, path, file.sha256, file.bytes,
-                     file.rows_read, file.rows_loaded, file.rows_quarantined, status, file.rejected,
-                     contract.version, started, finished])
+                     file.rows_read, file.rows_loaded, file.rows_quarantined, file.rows_warned, status, file.rejected,
+                     notes, contract.version, started, finished])
 
 
-def load_partition(contract: Contract, partition_key: str, settings: Settings, log=print) -> LoadResult:
+def load_partition(contract: Contract, partition_key: str | None, settings: Settings, log=print) -> LoadResult:
+    """Load a month (``YYYY-MM``), a year (``YYYY``) or, with ``partition_key`` None, a snapshot dataset."""
+    if (partition_key is None) != (contract.partition_column is None):
+        raise ValueError(f"{contract.name} is a {contract.granularity} dataset: "
+                         + ("it has no partitions" if partition_key else "name the partition to load"))
     landing = settings.landing
-    result = LoadResult(contract.name, partition_key, uuid.uuid4().hex)
+    result = LoadResult(contract.name, partition_key or SNAPSHOT_KEY, uuid.uuid4().hex)
     paths = partition_files(contract, landing, partition_key)
     if not paths:
-        # Nothing delivered for this month: leave whatever the lake holds for it untouched.
-        log(f"{contract.name} {partition_key}: no files under {landing}; nothing to load")
+        # Nothing delivered: leave whatever the lake holds for this partition untouched.
+        log(f"{contract.name} {result.partition_key}: no files under {landing}; nothing to load")
         return result
 
     started = datetime.now(UTC)
@@ -223,7 +257,8 @@ def load_partition(contract: Contract, partition_key: str, settings: Settings, l
         for sql in MACROS:
             con.execute(sql)
         create_tables(con)
-        ensure_table(con, contract.raw_table, raw_columns(contract), partition_by=contract.partition_column.name)
+        part = contract.partition_column
+        ensure_table(con, contract.raw_table, raw_columns(contract), partition_by=part.name if part else None)
         ensure_table(con, contract.quarantine_table, QUARANTINE_COLUMNS)
         stage(con, contract, tables, partition_key)
         con.execute("BEGIN")

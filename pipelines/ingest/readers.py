@@ -3,12 +3,21 @@
 Every value is kept as the string that was delivered; typing happens in SQL derived from the contract,
 so a bad value becomes a quarantined row instead of a failed file. GB18030 is decoded by Python's codec
 (through pyarrow): DuckDB 1.5.5's own gb18030 reader corrupts characters that straddle its buffer edge.
+
+Whatever the format (CSV, JSON lines, XLSX), the result has one string column per contract column
+(an optional column the file lacks is all null), ``_extra_columns`` (the columns the contract does not
+name, as a JSON object per row, so nothing delivered is dropped) and ``_source_row``: for CSV the n-th
+data row, for JSON lines the line number, for XLSX the sheet's row number, as a person would find it.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv as stdlib_csv
+import datetime as dt
+import json
+import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -48,12 +57,43 @@ def _line_of(path: Path, encoding: str, text: str) -> int | str:
 def read_delivered(path: Path, contract: Contract) -> pa.Table:
     if path.stat().st_size == 0:
         raise FileRejected(path, "empty", "the file has no bytes")
-    header = _header(path, contract.encoding)
-    missing = [c.source_name for c in contract.columns if c.source_name not in header]
+    reader = {"csv": _read_csv, "jsonl": _read_jsonl, "xlsx": _read_xlsx}[contract.file_format]
+    return _conform(path, contract, reader(path, contract))
+
+
+def _check_header(path: Path, contract: Contract, header: list[str]) -> None:
+    if len(set(header)) != len(header):
+        twice = sorted({h for h in header if header.count(h) > 1})
+        raise FileRejected(path, "duplicate_column", f"headers appear twice: {', '.join(twice)}")
+    missing = [c.source_name for c in contract.columns if c.required and c.source_name not in header]
     if missing:
         raise FileRejected(path, "missing_column", f"required columns absent: {', '.join(missing)}")
-    if len(set(header)) != len(header):
-        raise FileRejected(path, "duplicate_column", "a header appears twice")
+
+
+def _conform(path: Path, contract: Contract, table: pa.Table) -> pa.Table:
+    """The contract's columns in its order (absent optional ones as nulls), extras folded into JSON."""
+    named = {c.source_name for c in contract.columns}
+    extras = [name for name in table.column_names if name not in named and name != "_source_row"]
+    columns = {c.source_name: table[c.source_name] if c.source_name in table.column_names
+               else pa.nulls(table.num_rows, pa.string()) for c in contract.columns}
+    if extras:
+        records = table.select(extras).to_pylist()
+        extra_json = pa.array([json.dumps({k: v for k, v in r.items() if v not in (None, "")}, ensure_ascii=False)
+                               for r in records], pa.string())
+    else:
+        extra_json = pa.nulls(table.num_rows, pa.string())
+    out = pa.table({**columns, "_extra_columns": extra_json, "_source_row": table["_source_row"]})
+    return out.replace_schema_metadata({"extra_columns": json.dumps(extras, ensure_ascii=False)})
+
+
+def extra_columns(table: pa.Table) -> list[str]:
+    """The delivered columns the contract does not name (kept in ``_extra_columns``)."""
+    return json.loads((table.schema.metadata or {}).get(b"extra_columns", b"[]"))
+
+
+def _read_csv(path: Path, contract: Contract) -> pa.Table:
+    header = _header(path, contract.encoding)
+    _check_header(path, contract, header)
     invalid: list = []
 
     def first_invalid_row(row) -> str:
@@ -83,3 +123,104 @@ def read_delivered(path: Path, contract: Contract) -> pa.Table:
         raise FileRejected(path, "malformed", detail) from None
     # `_source_row` n is the n-th data row, on line n + 1 of the file (line 1 is the header).
     return table.append_column("_source_row", pc.add(pa.array(range(table.num_rows), pa.int64()), 1))
+
+
+def _json_text(value: object) -> str | None:
+    """A JSON value as the string it was delivered as (numbers arrive as their text, see parse_float)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _read_jsonl(path: Path, contract: Contract) -> pa.Table:
+    columns: dict[str, list] = {}
+    lines: list[int] = []
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, 1):
+            try:
+                text = raw.decode(contract.encoding).lstrip("\ufeff")
+            except UnicodeDecodeError as exc:
+                raise FileRejected(path, "encoding",
+                                   f"line {number} is not valid {contract.encoding}: {exc.reason}") from None
+            if not text.strip():
+                continue
+            try:
+                # numbers are kept exactly as written: typing (and the scale check) happens in SQL
+                record = json.loads(text, parse_float=str, parse_int=str)
+            except json.JSONDecodeError as exc:
+                raise FileRejected(path, "malformed", f"line {number} is not JSON: {exc.msg} at column {exc.colno}: "
+                                                      f"{text[:120]!r}") from None
+            if not isinstance(record, dict):
+                raise FileRejected(path, "malformed", f"line {number} is not a JSON object")
+            row = len(lines)
+            for key, value in record.items():
+                values = columns.setdefault(key, [None] * row)
+                values.extend([None] * (row - len(values)))
+                values.append(_json_text(value))
+            lines.append(number)
+    if not lines:
+        raise FileRejected(path, "empty", "no JSON records in the file")
+    _check_header(path, contract, list(columns))
+    data = {key: pa.array(values + [None] * (len(lines) - len(values)), pa.string()) for key, values in columns.items()}
+    return pa.table({**data, "_source_row": pa.array(lines, pa.int64())})
+
+
+def _cell_text(value: object) -> str | None:
+    """A cell as the text Excel shows: whole numbers without a point, floats to 15 significant digits."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = format(value, ".15g")
+        return format(Decimal(text), "f") if "e" in text else text
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_xlsx(path: Path, contract: Contract) -> pa.Table:
+    import openpyxl  # only XLSX deliveries need it
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise FileRejected(path, "malformed", f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+    try:
+        if contract.sheet_name is not None and contract.sheet_name not in book.sheetnames:
+            raise FileRejected(path, "missing_sheet", f"no sheet {contract.sheet_name!r}; "
+                                                      f"the workbook has {', '.join(book.sheetnames)}")
+        sheet = book[contract.sheet_name] if contract.sheet_name else book.worksheets[0]
+        rows = sheet.iter_rows(min_row=contract.header_row, values_only=True)
+        try:
+            header_cells = next(rows)
+        except StopIteration:
+            raise FileRejected(path, "empty", f"sheet {sheet.title!r} has no row {contract.header_row}") from None
+        header = [_cell_text(h).strip() if h is not None else "" for h in header_cells]
+        while header and not header[-1]:
+            header.pop()
+        _check_header(path, contract, header)
+        data: list[list] = [[] for _ in header]
+        numbers = []
+        for number, cells in enumerate(rows, contract.header_row + 1):
+            texts = [_cell_text(v) for v in cells]
+            if all(t is None or t == "" for t in texts):
+                continue  # blank rows (formatting left below a table) are not records
+            if any(t not in (None, "") for t in texts[len(header):]):
+                raise FileRejected(path, "malformed",
+                                   f"row {number} has values beyond the header's {len(header)} columns")
+            for i in range(len(header)):
+                data[i].append(texts[i] if i < len(texts) else None)
+            numbers.append(number)
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise FileRejected(path, "malformed", f"the workbook is damaged ({type(exc).__name__}: {exc})") from None
+    finally:
+        book.close()
+    return pa.table({**{h: pa.array(v, pa.string()) for h, v in zip(header, data, strict=True)},
+                     "_source_row": pa.array(numbers, pa.int64())})

@@ -14,7 +14,8 @@ TABLES = {
         source_file VARCHAR NOT NULL, file_sha256 VARCHAR, file_bytes BIGINT,
         rows_read BIGINT NOT NULL, rows_loaded BIGINT NOT NULL, rows_quarantined BIGINT NOT NULL,
         status VARCHAR NOT NULL, message VARCHAR, contract_version VARCHAR NOT NULL,
-        started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ NOT NULL""",
+        started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ NOT NULL,
+        rows_warned BIGINT, notes VARCHAR""",
     # Results of every quality suite run against a dataset (Great Expectations, contract checks).
     "quality_results": """
         dataset VARCHAR NOT NULL, suite VARCHAR NOT NULL, passed BOOLEAN NOT NULL,
@@ -27,10 +28,17 @@ TABLES = {
 }
 
 
+# Columns added after a table was first released: a lake created before them gains them on bootstrap.
+ADDED_COLUMNS = {"ingestion_log": {"rows_warned": "BIGINT", "notes": "VARCHAR"}}
+
+
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     ensure_schemas(con)
     for name, columns in TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS meta.{name} ({columns})")
+    for name, added in ADDED_COLUMNS.items():
+        for column, type_ in added.items():
+            con.execute(f"ALTER TABLE meta.{name} ADD COLUMN IF NOT EXISTS {column} {type_}")
 
 
 def bootstrap(settings: Settings) -> None:
