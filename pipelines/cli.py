@@ -311,7 +311,8 @@ def row_count(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> int | N
 
 
 INGESTION_COLUMNS = ("dataset", "partitions", "first_partition", "last_partition", "files", "files_rejected",
-                     "rows_read", "rows_loaded", "rows_quarantined", "reconciles", "last_loaded_at")
+                     "rows_read", "rows_loaded", "rows_quarantined", "rows_warned", "reconciles", "contract_version",
+                     "last_loaded_at")
 # Each partition's latest load is what the lake holds (a load replaces its partition), so the summary
 # per dataset adds up the files of the latest batch of every partition.
 INGESTION_SQL = f"""
@@ -322,7 +323,8 @@ INGESTION_SQL = f"""
     )
     SELECT dataset, count(DISTINCT partition_key), min(partition_key), max(partition_key), count(*),
            count(*) FILTER (WHERE status = 'rejected'), sum(rows_read)::BIGINT, sum(rows_loaded)::BIGINT,
-           sum(rows_quarantined)::BIGINT, bool_and(rows_read = rows_loaded + rows_quarantined),
+           sum(rows_quarantined)::BIGINT, coalesce(sum(rows_warned), 0)::BIGINT,
+           bool_and(rows_read = rows_loaded + rows_quarantined), string_agg(DISTINCT contract_version, ', '),
            date_trunc('second', max(finished_at))
     FROM latest GROUP BY dataset ORDER BY dataset"""
 
