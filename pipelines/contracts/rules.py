@@ -1,8 +1,9 @@
 """Turn a contract into SQL: typed columns from the delivered strings, and every rule a row breaks.
 
 The input relation has one VARCHAR column per delivered header plus ``_source_file`` and ``_source_row``.
-The output has the contract's typed columns, the raw strings (``_raw__<name>``) and ``_violations``: a
-list of {column, rule, value} structs, empty for a row that meets the contract.
+The output has the contract's typed columns, ``_violations`` (a list of {column, rule, value, severity}
+structs, empty for a row that meets the contract), ``_raw_record`` (the delivered strings as JSON, for
+rows that break a rule) and ``_quarantined`` (a rule of severity error is broken).
 """
 
 from __future__ import annotations
@@ -119,6 +120,9 @@ def validation_sql(contract: Contract, source: str, partition_value: str | None)
         for condition, column, rule, value, severity in broken)
     all_raw = ", ".join(quote(f"_raw__{c.name}") for c in contract.columns)
     all_typed = ", ".join(quote(c.name) for c in contract.columns)
+    # The delivered record, as JSON keyed by the file's headers, only for rows that break a rule: it is
+    # what quarantine keeps, and carrying every raw string of every good row would double the work.
+    raw_record = ", ".join(f"{literal(c.source_name)}: {quote('_raw__' + c.name)}" for c in contract.columns)
     return f"""
         WITH delivered AS (
             SELECT _source_file, _source_row, _extra_columns, {', '.join(raw_cols)} FROM {source}
@@ -126,13 +130,14 @@ def validation_sql(contract: Contract, source: str, partition_value: str | None)
             SELECT _source_file, _source_row, _extra_columns, {all_raw}, {', '.join(typed_cols)} FROM delivered
         ), keyed AS (
             SELECT *, {key_count} AS _key_count FROM typed
-        )
-        , checked AS (
+        ), checked AS (
             SELECT _source_file, _source_row, _extra_columns, {all_typed}, {all_raw},
                    CASE WHEN {any_broken} THEN list_filter([{listed}], v -> v IS NOT NULL)
                         ELSE []::{VIOLATION}[] END AS _violations
             FROM keyed
         )
-        SELECT *, len(_violations) > 0 AND list_bool_or([v.severity = 'error' FOR v IN _violations]) AS _quarantined
+        SELECT _source_file, _source_row, _extra_columns, {all_typed}, _violations,
+               CASE WHEN len(_violations) > 0 THEN to_json({{{raw_record}}})::VARCHAR END AS _raw_record,
+               len(_violations) > 0 AND list_bool_or([v.severity = 'error' FOR v IN _violations]) AS _quarantined
         FROM checked
     """

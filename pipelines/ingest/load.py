@@ -194,7 +194,6 @@ def replace_partition(con: duckdb.DuckDBPyConnection, contract: Contract, result
     part = contract.partition_column
     lineage = [literal(result.batch_id), f"TIMESTAMPTZ '{datetime.now(UTC).isoformat()}'", literal(contract.version)]
     typed = ", ".join(quote(c.name) for c in contract.columns)
-    raw_json = ", ".join(f"{literal(c.source_name)}: {quote('_raw__' + c.name)}" for c in contract.columns)
     in_partition = "TRUE" if part is None else f"{quote(part.name)} = {value_literal(part, result.partition_key)}"
     con.execute(f"DELETE FROM {contract.raw_table} WHERE {in_partition}"
                 + (f" AND _source_file NOT IN ({kept})" if kept else ""))
@@ -207,7 +206,7 @@ def replace_partition(con: duckdb.DuckDBPyConnection, contract: Contract, result
     con.execute(f"""
         INSERT INTO {contract.quarantine_table} ({', '.join(QUARANTINE_COLUMNS)})
         SELECT {literal(result.partition_key)}, _source_file, _source_row, v.column, v.rule, v.value,
-               to_json({{{raw_json}}})::VARCHAR, {', '.join(lineage)}, v.severity
+               _raw_record, {', '.join(lineage)}, v.severity
         FROM (SELECT *, unnest(_violations) AS v FROM _checked WHERE len(_violations) > 0)
         ORDER BY _source_file, _source_row""")
     counts = {f: (loaded, bad, warned) for f, loaded, bad, warned in con.execute("""
