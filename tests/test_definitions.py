@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from datetime import UTC, date, datetime
 
 import dagster as dg
 
@@ -115,3 +116,68 @@ def test_transform_runs_after_ingestion_unless_one_is_already_waiting(landed):
                                 status=dg.DagsterRunStatus.NOT_STARTED))
     skipped = evaluate()
     assert isinstance(skipped, dg.SkipReason) and "waiting-transform" in skipped.skip_message
+
+
+def test_each_contract_gets_its_partitions_freshness_policy_and_schedule():
+    from pipelines.assets.ingest import CONTRACTS, asset_key, deadline_cron
+
+    graph = defs.resolve_asset_graph()
+    schedules = {s.name: s for s in defs.schedules}
+    for contract in CONTRACTS.values():
+        node = graph.get(asset_key(contract))
+        partitions = node.partitions_def
+        expected = {"month": "%Y-%m", "year": "%Y", "snapshot": None}[contract.granularity]
+        assert (partitions.fmt if partitions else None) == expected, contract.name
+        assert schedules[f"deliveries_{contract.name}"].cron_schedule == deadline_cron(contract)
+    loans = CONTRACTS["bank_loans"]  # due 15 days after the month: checked on the 16th
+    assert deadline_cron(loans) == "0 0 16 * *"
+
+
+def test_period_due_follows_the_sla():
+    from pipelines.assets.ingest import CONTRACTS, period_due
+
+    loans = CONTRACTS["bank_loans"]  # monthly, 15 days' latency
+    assert period_due(loans, date(2021, 2, 16)) == "2021-01"
+    assert period_due(loans, date(2021, 2, 15)) == "2020-12"  # January is not due until after the 15th
+    assert period_due(loans, date(2021, 1, 20)) == "2020-12"
+
+
+def test_delivery_schedule_loads_what_is_due_once(landed):
+    from pipelines.assets.ingest import CONTRACTS, INGESTION_JOBS
+    from pipelines.ingest.load import load_partition
+    from pipelines.sensors import delivery_schedule
+
+    contract = CONTRACTS["bank_loans"]
+    schedule = delivery_schedule(contract, INGESTION_JOBS["bank_loans"])
+
+    def tick(day: date):
+        when = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        return schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=when,
+                                                                  repository_def=defs.get_repository_def()))
+
+    [request] = tick(date(2020, 3, 16)).run_requests
+    assert request.partition_key == "2020-02"
+    load_partition(contract, "2020-02", landed, log=lambda _: None)
+    assert "already loaded" in tick(date(2020, 3, 16)).skip_message
+    assert "not delivered" in tick(date(2020, 5, 16)).skip_message  # April never arrived
+
+
+def test_unknown_files_are_set_aside_by_the_sensor_and_its_job(landed):
+    from pipelines.sensors import unknown_files_sensor
+
+    stray = landed.landing / "mystery_feed" / "dump.csv"
+    stray.parent.mkdir(parents=True)
+    stray.write_text("a,b\n1,2\n", encoding="utf-8")
+    wrong_month = landed.landing / "bank_loans" / "2020-13" / "x.csv"
+    wrong_month.parent.mkdir(parents=True)
+    wrong_month.write_text("报告期\n", encoding="utf-8")
+    request = unknown_files_sensor(dg.build_sensor_context())
+    assert isinstance(request, dg.RunRequest)
+    result = defs.resolve_job_def("reject_unknown_files").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert not result.success
+    assert not stray.exists() and not wrong_month.exists()
+    reason = (landed.landing / "rejected" / "mystery_feed" / "dump.csv.reason.txt").read_text(encoding="utf-8")
+    assert "rule: unknown_dataset" in reason
+    assert "invalid_partition" in (landed.landing / "rejected/bank_loans/2020-13/x.csv.reason.txt").read_text()
+    assert isinstance(unknown_files_sensor(dg.build_sensor_context()), dg.SkipReason)
