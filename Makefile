@@ -14,11 +14,13 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 PG_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
 
-.PHONY: help setup run test test-services ui lint manifest clean clean-lake lock
+.PHONY: help setup run test test-services ui lint manifest clean clean-lake lock bench demo
 help:
 	@echo "make run     set up .venv, land demo data if landing/ is empty, run ingest → dbt → checks → publish"
 	@echo "make test    set up .venv and run the whole test suite"
 	@echo "make ui      Dagster UI on http://127.0.0.1:3000"
+	@echo "make bench   benchmarks (not tests): one city-scale month of loans ingested, results in bench/results.md"
+	@echo "make demo    (re)generate demo data into landing/ (SCALE=0.01 MONTHS=2019-01:2025-12 by default)"
 	@echo "make lint    ruff"
 	@echo "make clean   remove the lake, landing/ and Dagster's run history (keeps .venv)"
 
@@ -41,8 +43,19 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 
 manifest: $(MANIFEST)
 
+# Demo data: SCALE 1 is the whole city (1.2 million loans a month); MONTHS as FIRST:LAST.
+SCALE ?= 0.01
+MONTHS ?= 2019-01:2025-12
+export SCALE MONTHS
+
 run: setup
 	$(BIN)/python -m pipelines.run
+
+demo: setup
+	$(BIN)/python -m pipelines.demo --scale $(SCALE) --months $(MONTHS)
+
+bench: setup
+	$(BIN)/python bench/ingest_city_month.py
 
 test: setup test-services
 	$(BIN)/python -m pytest
