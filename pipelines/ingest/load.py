@@ -148,6 +148,13 @@ def ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, 
         raise
 
 
+def create_dataset_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    """The dataset's raw table (partitioned like its deliveries) and quarantine table, as the contract says."""
+    part = contract.partition_column
+    ensure_table(con, contract.raw_table, raw_columns(contract), partition_by=part.name if part else None)
+    ensure_table(con, contract.quarantine_table, QUARANTINE_COLUMNS)
+
+
 def raw_columns(contract: Contract) -> dict[str, str]:
     return {c.name: c.physical_type for c in contract.columns} | LINEAGE_COLUMNS
 
@@ -256,9 +263,7 @@ def load_partition(contract: Contract, partition_key: str | None, settings: Sett
         for sql in MACROS:
             con.execute(sql)
         create_tables(con)
-        part = contract.partition_column
-        ensure_table(con, contract.raw_table, raw_columns(contract), partition_by=part.name if part else None)
-        ensure_table(con, contract.quarantine_table, QUARANTINE_COLUMNS)
+        create_dataset_tables(con, contract)
         stage(con, contract, tables, partition_key)
         con.execute("BEGIN")
         try:

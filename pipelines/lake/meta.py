@@ -42,6 +42,13 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def bootstrap(settings: Settings) -> None:
-    """Create the lake (catalog, schemas, meta tables) if it is not there; safe to run again."""
+    """Create the lake (catalog, schemas, meta tables, and an empty raw and quarantine table for every
+    data contract) if it is not there; safe to run again. Every dataset exists from the start, so the
+    staging views over it resolve before its first delivery."""
+    from pipelines.contracts.model import all_contracts  # the lake's shape comes from the contracts
+    from pipelines.ingest.load import create_dataset_tables
+
     with writer(settings, purpose="bootstrap") as con:
         create_tables(con)
+        for contract in all_contracts().values():
+            create_dataset_tables(con, contract)
