@@ -20,7 +20,8 @@ from pipelines.lake.connection import reader
 
 # Periodic reports since the plan's baseline year; keys are the landing directories' names.
 MONTHLY = dg.MonthlyPartitionsDefinition(start_date="2019-01", fmt="%Y-%m", end_offset=1)
-YEARLY = dg.TimeWindowPartitionsDefinition(cron_schedule="0 0 1 1 *", start="2019", fmt="%Y", end_offset=1)
+# Annual data from the plan's previous period (2015), since annual figures are published a year late.
+YEARLY = dg.TimeWindowPartitionsDefinition(cron_schedule="0 0 1 1 *", start="2015", fmt="%Y", end_offset=1)
 PARTITIONS: dict[str, dg.PartitionsDefinition | None] = {"month": MONTHLY, "year": YEARLY, "snapshot": None}
 
 
@@ -42,13 +43,16 @@ def deadline_cron(contract: Contract) -> str:
     if rhythm == "year":
         due = dt.date(2001, 1, 1) + dt.timedelta(days=latency)
         return f"0 0 {min(due.day, 28)} {due.month} *"
-    return f"0 {min(latency, 23)} * * *"
+    if contract.sla.every == 7:  # weekly: due on the Monday after the latency
+        return f"0 0 * * {(1 + latency) % 7}"
+    return "0 0 * * *"
 
 
 def freshness_policy(contract: Contract) -> dg.FreshnessPolicy:
     """The asset must have been loaded within one delivery period before each deadline."""
     rhythm = contract.sla.frequency if contract.granularity == "snapshot" else contract.granularity
-    window = {"month": dt.timedelta(days=28), "year": dt.timedelta(days=365), "day": dt.timedelta(days=1)}[rhythm]
+    window = {"month": dt.timedelta(days=28), "year": dt.timedelta(days=365),
+              "day": dt.timedelta(days=7 if contract.sla.every == 7 else 1)}[rhythm]
     return dg.FreshnessPolicy.cron(deadline_cron=deadline_cron(contract), lower_bound_delta=window)
 
 

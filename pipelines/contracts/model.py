@@ -59,8 +59,9 @@ class RowRule:
 class Sla:
     """The contract's delivery promise: one delivery per ``frequency``, due ``latency_days`` after the period."""
 
-    frequency: str  # month, year or d
+    frequency: str  # month, year or day
     latency_days: int
+    every: int = 1  # one delivery per `every` frequency units (7 days: weekly)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def _sla(items: list[dict[str, Any]] | None, path: Path) -> Sla:
             "d": "day", "day": "day", "days": "day"}.get(sla["frequency"].get("unit"))
     if unit is None:
         raise ContractError(f"{path}: frequency unit must be month, year or d")
-    return Sla(unit, int(sla["latency"]["value"]))
+    return Sla(unit, int(sla["latency"]["value"]), int(sla["frequency"].get("value", 1)))
 
 
 def parse(path: Path) -> Contract:

@@ -125,34 +125,41 @@ def reject(path: Path, landing: Path, rule: str, detail: str) -> Path:
     return target
 
 
-def ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str],
-                 partition_by: str | None = None) -> None:
-    """Create the table, or add the columns a newer contract version brought (never drops one)."""
-    schema, name = table.split(".")
-    existing = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? "
-        "AND table_schema = ? AND table_name = ?", [LAKE_ALIAS, schema, name]).fetchall()}
-    con.execute("BEGIN")  # a table is created with its partitioning, or not at all
+def _table_ddl(schema: str, name: str, columns: dict[str, str], existing: set[str],
+               partition_by: str | None) -> list[str]:
+    """The statements that create the table, or add the columns a newer contract version brought."""
+    table = f"{quote(schema)}.{quote(name)}"
+    if not existing:
+        ddl = [f"CREATE TABLE {table} ({', '.join(f'{quote(c)} {t}' for c, t in columns.items())})"]
+        return ddl + ([f"ALTER TABLE {table} SET PARTITIONED BY ({quote(partition_by)})"] if partition_by else [])
+    return [f"ALTER TABLE {table} ADD COLUMN {quote(c)} {t}" for c, t in columns.items() if c not in existing]
+
+
+def create_dataset_tables(con: duckdb.DuckDBPyConnection, *contracts: Contract) -> None:
+    """Each dataset's raw table (partitioned like its deliveries) and quarantine table, as its contract says;
+    columns are only ever added. One transaction: every table is created with its partitioning, or none."""
+    existing: dict[tuple[str, str], set[str]] = {}
+    for schema, name, column in con.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns WHERE table_catalog = ?",
+            [LAKE_ALIAS]).fetchall():
+        existing.setdefault((schema, name), set()).add(column)
+    ddl = []
+    for contract in contracts:
+        part = contract.partition_column
+        for table, columns, partition_by in ((contract.raw_table, raw_columns(contract), part.name if part else None),
+                                             (contract.quarantine_table, QUARANTINE_COLUMNS, None)):
+            schema, name = table.split(".")
+            ddl += _table_ddl(schema, name, columns, existing.get((schema, name), set()), partition_by)
+    if not ddl:
+        return
+    con.execute("BEGIN")
     try:
-        if not existing:
-            cols = ", ".join(f"{quote(c)} {t}" for c, t in columns.items())
-            con.execute(f"CREATE TABLE {quote(schema)}.{quote(name)} ({cols})")
-            if partition_by:
-                con.execute(f"ALTER TABLE {quote(schema)}.{quote(name)} SET PARTITIONED BY ({quote(partition_by)})")
-        for column, type_ in columns.items():
-            if existing and column not in existing:
-                con.execute(f"ALTER TABLE {quote(schema)}.{quote(name)} ADD COLUMN {quote(column)} {type_}")
+        for statement in ddl:
+            con.execute(statement)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-
-
-def create_dataset_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
-    """The dataset's raw table (partitioned like its deliveries) and quarantine table, as the contract says."""
-    part = contract.partition_column
-    ensure_table(con, contract.raw_table, raw_columns(contract), partition_by=part.name if part else None)
-    ensure_table(con, contract.quarantine_table, QUARANTINE_COLUMNS)
 
 
 def raw_columns(contract: Contract) -> dict[str, str]:

@@ -50,5 +50,4 @@ def bootstrap(settings: Settings) -> None:
 
     with writer(settings, purpose="bootstrap") as con:
         create_tables(con)
-        for contract in all_contracts().values():
-            create_dataset_tables(con, contract)
+        create_dataset_tables(con, *all_contracts().values())
