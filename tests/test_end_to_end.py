@@ -42,7 +42,8 @@ def actual_mart(settings, at=None):
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
-    """`make run`'s entry point on three months of demo data, in a temporary lake and Dagster home."""
+    """`make run`'s entry point on two months of every demo source at a small scale, in a temporary lake and
+    Dagster home."""
     root = tmp_path_factory.mktemp("lake")
     from conftest import LOCATION_VARS
 
@@ -54,10 +55,10 @@ def pipeline(tmp_path_factory):
         mp.setenv("DAGSTER_HOME", str(root / "dagster"))
         from pipelines import run
         from pipelines import settings as settings_module
-        from pipelines.demo.bank_loans import generate_bank_loans
+        from pipelines.demo.sources import generate_all
 
         settings = settings_module.load()
-        generate_bank_loans(settings.landing, ["2020-01", "2020-02", "2020-03"], n_banks=2, loans_per_bank=60)
+        generate_all(settings.landing, scale=0.002, seed=7, months=["2020-11", "2020-12"])
         assert run.main([]) == 0
         yield settings, mp
 
@@ -89,7 +90,7 @@ def test_materializing_a_partition_again_changes_nothing(pipeline):
         raw_before = con.execute(RAW_ROWS).fetchall()
     instance = dg.DagsterInstance.get()
     assert defs.resolve_job_def("ingest_bank_loans").execute_in_process(
-        partition_key="2020-02", instance=instance).success
+        partition_key="2020-12", instance=instance).success
     assert defs.resolve_job_def("transform").execute_in_process(instance=instance).success
     from pipelines.assets.dbt import DBT_DIR, KEEP_RUN_ARTIFACTS
 
@@ -147,7 +148,7 @@ def test_runs_started_at_the_same_time_wait_for_each_other_instead_of_failing(pi
     import sys
 
     settings, _ = pipeline
-    jobs = [["transform"], ["transform"], ["ingest_bank_loans", "2020-03"]]
+    jobs = [["transform"], ["transform"], ["ingest_bank_loans", "2020-11"]]
     procs = [subprocess.Popen([sys.executable, "-c", RUN_JOB, *job], env=os.environ.copy(),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for job in jobs]
     outputs = [p.communicate(timeout=600)[0] for p in procs]
@@ -173,3 +174,23 @@ def test_changed_figures_are_published_as_a_new_version(pipeline):
     published = publish(settings, MART, log=lambda _: None)
     assert published["new"] and published["version"] == before[0] + 1 and published["snapshot_id"] > before[1]
     assert publish(settings, MART, log=lambda _: None)["new"] is False  # nothing changed since
+
+
+def test_every_source_loads_clean_and_staging_passes_every_row_through(pipeline):
+    from pipelines.contracts.model import all_contracts
+
+    settings, _ = pipeline
+    with reader(settings) as con:
+        for contract in all_contracts().values():
+            raw = con.execute(f"SELECT count(*) FROM {contract.raw_table}").fetchone()[0]
+            bad = con.execute(f"SELECT count(*) FROM {contract.quarantine_table}").fetchone()[0]
+            entity = contract.raw_table.split("__", 1)[1]
+            [staging] = [name for (name,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'staging' "
+                "AND table_name LIKE ?", [f"stg_{contract.source}__{entity}%"]).fetchall()
+                if name in (f"stg_{contract.source}__{entity}", f"stg_{contract.source}__{entity}s")]
+            staged = con.execute(f"SELECT count(*) FROM staging.{staging}").fetchone()[0]
+            assert raw > 0 and bad == 0 and staged == raw, (contract.name, raw, bad, staged)
+        unreconciled = con.execute("SELECT count(*) FROM meta.ingestion_log "
+                                   "WHERE rows_read <> rows_loaded + rows_quarantined").fetchone()[0]
+        assert unreconciled == 0

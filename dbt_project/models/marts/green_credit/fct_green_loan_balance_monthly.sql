@@ -6,6 +6,13 @@ loans as (
 
 ),
 
+-- district names come from the divisions code list (one data, one source), not from the banks' files
+divisions as (
+
+    select division_code, division_name from {{ ref('stg_public__divisions') }}
+
+),
+
 by_month_district_bank as (
 
     select
@@ -26,10 +33,11 @@ by_month_district_bank as (
 final as (
 
     select
-        report_month,
-        district_code,
-        bank_code,
-        bank_name,
+        totals.report_month,
+        totals.district_code,
+        divisions.division_name as district_name,
+        totals.bank_code,
+        totals.bank_name,
         cast(loan_count as bigint) as loan_count,
         cast(green_loan_count as bigint) as green_loan_count,
         total_loan_balance_yuan,
@@ -37,7 +45,8 @@ final as (
         -- exact to 6 places (half up); undefined when nothing is outstanding
         cast({{ exact_ratio('green_loan_balance_yuan', 'total_loan_balance_yuan', 6) }} as decimal(9, 6))
             as green_share
-    from by_month_district_bank
+    from by_month_district_bank as totals
+    left join divisions on divisions.division_code = totals.district_code
 
 )
 
