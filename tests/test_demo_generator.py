@@ -111,8 +111,7 @@ def row_violations(row: dict[str, str], month: str, seen_ids: set[str]) -> list[
     if green:
         category_code = row["绿色贷款用途分类"]
         check("green_category", re.fullmatch(r"[1-6](\.[0-9]{1,2}){0,2}", category_code) is not None)
-        version = "GICG2019" if orig < dt.date(2021, 7, 1) else "GBEPC2021"
-        check("taxonomy_version", row["绿色分类标准版本"] == version)
+        check("taxonomy_version", row["绿色分类标准版本"] == "GICG2019")  # the green-loan statistics' basis
         investment, co2e = row["项目总投资(元)"], row["项目年碳减排量(吨)"]
         check("investment", re.fullmatch(r"\d+\.\d{2}", investment) is not None)
         check("investment_covers_loan", float(investment) >= float(balance))
@@ -273,10 +272,9 @@ def test_portfolio_proportions(year_2020: tuple[list[Path], float]) -> None:
     assert 0.001 <= npl <= 0.02
 
 
-def test_later_months_use_new_taxonomy_and_facility(later_years: list[Path]) -> None:
+def test_later_months_keep_the_loan_taxonomy_and_use_the_facility(later_years: list[Path]) -> None:
     rows = [row for p in later_years for row in read_report(p)]
-    assert any(r["绿色分类标准版本"] == "GBEPC2021" for r in rows)
-    assert any(r["绿色分类标准版本"] == "GICG2019" for r in rows)
+    assert {r["绿色分类标准版本"] for r in rows if r["是否绿色贷款"] == "是"} == {"GICG2019"}
     assert any(r["是否碳减排支持工具"] == "是" for r in rows)
 
 

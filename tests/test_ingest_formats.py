@@ -128,7 +128,8 @@ def write_xlsx(path: Path, title: str | None, header: list[str], rows: list[list
 
 def xlsx_contract(tmp_path: Path) -> Contract:
     return make_contract(tmp_path, "returns", "month", "xlsx", [
-        prop("month", "报告期", "date", "DATE", required=True, partitioned=True, logicalTypeOptions={"format": "%Y-%m"}),
+        prop("month", "报告期", "date", "DATE", required=True, partitioned=True,
+             logicalTypeOptions={"format": "%Y-%m"}),
         prop("org_code", "机构代码", required=True, primaryKey=True, primaryKeyPosition=1),
         prop("net_assets", "净资产(元)", "number", "DECIMAL(18,2)", required=True),
         prop("licensed_on", "批准日期", "date", "DATE"),
@@ -161,7 +162,8 @@ def test_damaged_or_wrong_xlsx_is_rejected(lake: Settings, tmp_path: Path) -> No
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     write_xlsx(lake.landing / "returns/2020-12/sheet.xlsx", "t", ["报告期", "机构代码", "净资产(元)"],
                [["2020-12", "A009", 1]], sheet="Sheet1")
-    write_xlsx(lake.landing / "returns/2020-12/column.xlsx", "t", ["报告期", "机构代码", "净资产"], [["2020-12", "A3", 1]])
+    write_xlsx(lake.landing / "returns/2020-12/column.xlsx", "t", ["报告期", "机构代码", "净资产"],
+               [["2020-12", "A3", 1]])
     result = load_partition(contract, "2020-12", lake, **QUIET)
     rules = {Path(f.path).name: f.rejection.rule for f in result.rejected}
     assert rules == {"truncated.xlsx": "malformed", "sheet.xlsx": "missing_sheet", "column.xlsx": "missing_column"}

@@ -71,9 +71,12 @@ HEADER = (
 YES, NO = "是", "否"
 CATEGORIES = ("正常", "关注", "次级", "可疑", "损失")  # index = severity
 
-# The 2021 Green Bond Endorsed Projects Catalogue took effect on 2021-07-01; the carbon-emission-reduction
-# facility was launched in November 2021.
-GBEPC2021_FROM = dt.date(2021, 7, 1)
+# Green loans are classified under the Green Industry Guidance Catalogue (2019), the basis of the PBoC's
+# green-loan statistics; the 2021 Green Bond Endorsed Projects Catalogue is for bonds. The Green Finance
+# Endorsed Project Catalogue (GFEPC2025) applies to loans from 2025-10-01; the demo does not reclassify its
+# last quarter's loans under it (its item codes are not in our reference data yet).
+LOAN_TAXONOMY = "GICG2019"
+# The carbon-emission-reduction facility was launched in November 2021.
 CRF_FROM = dt.date(2021, 11, 1)
 
 
@@ -566,7 +569,7 @@ class _Portfolio:
         else:  # farmers borrow green for ecological farming only
             category = "4.1.2" if p.borrower_type == "农户" else codes.SMALL_GREEN_CATEGORY_CHOICE(rng)
             industry = rng.choice(codes.GREEN_CATEGORIES[category][1])
-        version = "GICG2019" if orig < GBEPC2021_FROM else "GBEPC2021"
+        version = LOAN_TAXONOMY
         crf = (orig >= CRF_FROM and category[0] in codes.CRF_FIRST_LEVELS and p.product in CRF_PRODUCTS
                and rng.random() < CRF_SHARE)  # fmt: skip
         # The loan finances 30-80% of the project; the project's annual reduction per million yuan invested.
@@ -632,9 +635,9 @@ class _Portfolio:
         loan_id = f"{self.bank.loan_prefix}{orig:%Y%m%d}{self.seq:08d}"
         green_tail = t[2:]
         crf = False
-        if green_tail[0] == YES:  # reclassified under the catalogue in force at renewal
+        if green_tail[0] == YES:
             category = green_tail[1]
-            version = "GICG2019" if orig < GBEPC2021_FROM else "GBEPC2021"
+            version = LOAN_TAXONOMY
             crf = (orig >= CRF_FROM and category[0] in codes.CRF_FIRST_LEVELS and old.profile.product in CRF_PRODUCTS
                    and self.rng.random() < CRF_SHARE)  # fmt: skip
             green_tail = (YES, category, version, green_tail[3], green_tail[4], YES if crf else NO)
