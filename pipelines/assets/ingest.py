@@ -14,7 +14,7 @@ import dagster as dg
 
 from pipelines import settings as settings_module
 from pipelines.contracts.model import Contract, all_contracts
-from pipelines.ingest.load import load_partition
+from pipelines.ingest.load import load_partitions
 from pipelines.ingest.reconcile import discrepancies
 from pipelines.lake.connection import reader
 
@@ -78,7 +78,7 @@ def ingestion_asset(contract: Contract) -> dg.AssetsDefinition:
     def _ingest(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = settings_module.load()
         keys = context.partition_keys if partitions else [None]
-        results = [load_partition(contract, key, settings, log=context.log.info) for key in keys]
+        results = load_partitions(contract, keys, settings, log=context.log.info)
         for r in results:
             context.log.info(f"{contract.name} {r.partition_key}: read {r.rows_read}, loaded {r.rows_loaded}, "
                              f"quarantined {r.rows_quarantined}, warned {r.rows_warned} from {len(r.files)} files")

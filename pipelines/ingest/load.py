@@ -186,6 +186,8 @@ def read_files(paths: list[Path], contract: Contract, log) -> tuple[list[FileRes
 
 def stage(con: duckdb.DuckDBPyConnection, contract: Contract, tables: dict, partition_key: str | None) -> None:
     """``_checked``: every delivered row, typed, with the rules it breaks."""
+    con.execute("DROP VIEW IF EXISTS _delivered")  # a session may load several partitions in turn
+    con.execute("DROP TABLE IF EXISTS _delivered")
     selects = []
     for i, (path, table) in enumerate(tables.items()):
         con.register(f"_file_{i}", table)
@@ -197,7 +199,17 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, tables: dict, part
         cols = ", ".join(f"{quote(c.source_name)} VARCHAR" for c in contract.columns)
         con.execute(f"CREATE TEMP TABLE _delivered (_source_file VARCHAR, _source_row BIGINT, "
                     f"_extra_columns VARCHAR, {cols})")
-    con.execute("CREATE TEMP TABLE _checked AS " + validation_sql(contract, "_delivered", partition_key))
+    con.execute("CREATE OR REPLACE TEMP TABLE _checked AS "
+                + validation_sql(contract, "_delivered", partition_key))
+
+
+def unstage(con: duckdb.DuckDBPyConnection, tables: dict) -> None:
+    """Release a partition's delivered tables before the next one is read."""
+    con.execute("DROP VIEW IF EXISTS _delivered")
+    con.execute("DROP TABLE IF EXISTS _delivered")
+    con.execute("DROP TABLE IF EXISTS _checked")
+    for i in range(len(tables)):
+        con.unregister(f"_file_{i}")
 
 
 def replace_partition(con: duckdb.DuckDBPyConnection, contract: Contract, result: LoadResult) -> None:
@@ -251,37 +263,57 @@ def log_files(con: duckdb.DuckDBPyConnection, contract: Contract, result: LoadRe
 
 def load_partition(contract: Contract, partition_key: str | None, settings: Settings, log=print) -> LoadResult:
     """Load a month (``YYYY-MM``), a year (``YYYY``) or, with ``partition_key`` None, a snapshot dataset."""
-    if (partition_key is None) != (contract.partition_column is None):
-        raise ValueError(f"{contract.name} is a {contract.granularity} dataset: "
-                         + ("it has no partitions" if partition_key else "name the partition to load"))
-    landing = settings.landing
-    result = LoadResult(contract.name, partition_key or SNAPSHOT_KEY, uuid.uuid4().hex)
-    paths = partition_files(contract, landing, partition_key)
-    if not paths:
-        # Nothing delivered: leave whatever the lake holds for this partition untouched.
-        log(f"{contract.name} {result.partition_key}: no files under {landing}; nothing to load")
-        return result
+    return load_partitions(contract, [partition_key], settings, log)[0]
 
-    started = datetime.now(UTC)
-    with writer(settings, purpose=f"ingest {contract.name} {partition_key}", log=log) as con:
-        # Files are read under the lock, so what is committed is what was read, and a load that waited
-        # for the lock cannot commit older contents over a newer load.
-        result.files, tables = read_files(paths, contract, log)
+
+def load_partitions(contract: Contract, partition_keys: list[str | None], settings: Settings, log=print
+                    ) -> list[LoadResult]:
+    """Load partitions one after the other, each in its own lake transaction, in one writer session (a
+    backfill of seven years of months pays for attaching the lake once, not 84 times)."""
+    for key in partition_keys:
+        if (key is None) != (contract.partition_column is None):
+            raise ValueError(f"{contract.name} is a {contract.granularity} dataset: "
+                             + ("it has no partitions" if key else "name the partition to load"))
+    landing = settings.landing
+    results, todo = [], []
+    for key in partition_keys:
+        result = LoadResult(contract.name, key or SNAPSHOT_KEY, uuid.uuid4().hex)
+        results.append(result)
+        if partition_files(contract, landing, key):
+            todo.append((key, result))
+        else:  # nothing delivered: leave whatever the lake holds for this partition untouched
+            log(f"{contract.name} {result.partition_key}: no files under {landing}; nothing to load")
+    if not todo:
+        return results
+    span = todo[0][1].partition_key + (f"..{todo[-1][1].partition_key}" if len(todo) > 1 else "")
+    with writer(settings, purpose=f"ingest {contract.name} {span}", log=log) as con:
         for sql in MACROS:
             con.execute(sql)
         create_tables(con)
         create_dataset_tables(con, contract)
-        stage(con, contract, tables, partition_key)
-        con.execute("BEGIN")
-        try:
-            replace_partition(con, contract, result)
-            log_files(con, contract, result, landing, started)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        result.snapshot_id = current_snapshot(con)
+        for key, result in todo:
+            _load_one(con, contract, key, result, landing, log)
+    return results
+
+
+def _load_one(con: duckdb.DuckDBPyConnection, contract: Contract, key: str | None, result: LoadResult,
+              landing: Path, log) -> None:
+    started = datetime.now(UTC)
+    # Files are read under the lock, so what is committed is what was read, and a load that waited for
+    # the lock cannot commit older contents over a newer load.
+    result.files, tables = read_files(partition_files(contract, landing, key), contract, log)
+    stage(con, contract, tables, key)
+    con.execute("BEGIN")
+    try:
+        replace_partition(con, contract, result)
+        log_files(con, contract, result, landing, started)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        unstage(con, tables)
+    result.snapshot_id = current_snapshot(con)
     # Only once the load is committed are unreadable files set aside, with their reason beside them.
     for file in result.rejected:
         file.path = str(reject(Path(file.path), landing, file.rejection.rule, file.rejection.detail))
-    return result
