@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.contracts.model import parse
-from pipelines.demo import codes, world
+from pipelines.demo import bank_reports, codes, public_records, public_reference, world
 from pipelines.demo import enterprise as ent
 from pipelines.demo import enterprise_capital as capital
 from pipelines.demo import enterprise_credit as credit
@@ -155,6 +155,71 @@ def test_direct_financing_800_yi_in_2020_and_3995_4_over_2016_2020():
     assert {e["creditCode"] for e in ipos} == listed_2020
 
 
+def test_green_bonds_are_bank_green_bonds_enterprise_issues(tmp_path):
+    """One data, one source: the green bonds of direct financing are the enterprise-issued bonds of the
+    bank_green_bonds files (same code, issue date, amount and issuer), not a draw of their own."""
+    scale = 0.1
+    paths = bank_reports.generate(tmp_path, scale=scale, seed=SEED, months=YEAR_2020)
+    delivered = set()
+    for path in paths:
+        if bank_reports.dataset_of(path) == "bank_green_bonds":
+            header, rows = bank_reports._read(path)
+            col = {name: i for i, name in enumerate(header)}
+            delivered |= {(r[col["债券代码"]], r[col["发行日期"]], r[col["发行金额(元)"]],
+                           r[col["发行人统一社会信用代码"]]) for r in rows if r[col["发行人类型"]] == "非金融企业"}
+    assert len(delivered) >= 2
+    events = [e for m in range(DEC_2020 - 11, DEC_2020 + 1) for e in capital.direct_financing_rows(scale, SEED, m)]
+    green = {(e["securityCode"], e["eventDate"].isoformat(), str(e["amount"]), e["creditCode"])
+             for e in events if e["isGreen"]}
+    assert green == delivered
+    assert all(e["financingType"] in capital.FINANCING_TYPES for e in events)
+    codes_ = [e["securityCode"] for e in events if e["financingType"] not in ("IPO", "再融资")]
+    assert len(codes_) == len(set(codes_))  # the other bonds' codes do not collide with the green ones
+    for year in range(2016, 2021):  # every year, at the city's scale: all of the year's enterprise green bonds
+        expected = {row[1] for row in bank_reports._bond_year(year, 1.0, SEED) if row[6] == "非金融企业"}
+        found = {e["securityCode"] for e in capital.direct_financing_events(1.0, SEED, year) if e["isGreen"]}
+        assert found == expected
+
+
+def test_scope2_uses_the_public_grid_emission_factor():
+    """Scope 2 is electricity x the 全国 factor of public_grid_emission_factors (the published file), which the
+    energy rows do not repeat; a year the dataset has no factor for has no energy rows."""
+    published = {int(year): factor for year, region, factor, _ in public_reference.factor_rows() if region == "全国"}
+    assert firms.GRID_REGION == "全国"
+    assert "grid_emission_factor" not in {c.name for c in CONTRACTS["enterprise_energy_emissions"].columns}
+    for year in (2020, 2021, 2023):
+        factor_1e4 = round(float(published[year]) * 10_000)
+        assert firms.grid_factor_1e4(year) == factor_1e4
+        rows = list(firms.energy_rows(0.05, SEED, year))
+        assert rows and all("gridEmissionFactor" not in r for r in rows)
+        for row in rows:
+            scope2 = round(float(row["scope2Emissions"]) * 10_000)
+            assert scope2 == (row["electricityConsumption"] * factor_1e4 + 500) // 1000
+    assert min(published) == 2019 and not firms.energy(0.05, SEED, 2018)
+
+
+def test_no_esg_indicator_repeats_another_datasets_fact():
+    """E02, G01, G05 (public records), S01, G06 (financials), E03, E04 (energy / financials) are derived from
+    the datasets holding those facts; the contract, the staging tests and the rows all agree."""
+    delivered = {code for code, *_ in firms.ESG_INDICATORS}
+    assert {"E02", "G01", "G05", "S01", "G06", "E03", "E04"} == set(firms.ESG_DERIVED)
+    assert not delivered & set(firms.ESG_DERIVED)
+    contract = CONTRACTS["enterprise_esg_indicators"]
+    column = next(c for c in contract.columns if c.name == "indicator_code")
+    assert set(column.valid_values) == delivered
+    models = (PROJECT_ROOT / "dbt_project/models/staging/enterprise/_enterprise__models.yml").read_text("utf-8")
+    block = models[models.index("name: stg_enterprise__esg_indicators"):]
+    block = block[block.index("name: indicator_code"):block.index("name: value")]
+    assert set(re.findall(r"'([ESG]\d\d)'", block)) == delivered
+    rows = list(firms.esg_rows(0.05, SEED, 2020))
+    assert {r["indicatorCode"] for r in rows} == delivered
+    # the environmental credit grade reflects the penalties of public_environmental_penalties
+    penalised = firms.penalties_by_firm(0.05, SEED, 2020)
+    assert sum(penalised.values()) == world.count(public_records.PENALTIES_PER_YEAR[2020], 0.05) > 0
+    grades = {r["creditCode"]: float(r["value"]) for r in rows if r["indicatorCode"] == "E05"}
+    assert all(grades[c] >= 2 for c in penalised if c in grades)
+
+
 def test_financials_balance_and_look_like_firms():
     financials = firms.financials(0.1, SEED, 2021)
     sizes = {f.uscc: f.size for f in world.enterprises(0.1, SEED)}
@@ -178,7 +243,7 @@ def test_carbon_intensity_mostly_medium_and_key_emitters_in_ets_sectors():
     bands = Counter()
     for code, e in energy.items():
         assert industry[code][0] in "BCD"
-        assert e.scope2 == (e.kwh * 5810 + 500) // 1000  # 0.5810 t/MWh in 2020, the demo's factor
+        assert e.scope2 == (e.kwh * 6101 + 500) // 1000  # 0.6101 t/MWh: 全国 2020 in public_grid_emission_factors
         intensity = (e.scope1 + e.scope2) / 1e4 / (financials[code].value_added / 1e6)
         bands["low" if intensity <= 0.6 else "medium" if intensity <= 2.0 else "high"] += 1
         if e.key_emitter:
@@ -187,7 +252,7 @@ def test_carbon_intensity_mostly_medium_and_key_emitters_in_ets_sectors():
     n = len(energy)
     assert bands["medium"] > 0.45 * n and bands["low"] > 0.1 * n and bands["high"] > 0.1 * n
     assert sum(e.key_emitter for e in energy.values()) >= 3
-    assert firms.grid_factor_1e4(2023) == 5703
+    assert firms.grid_factor_1e4(2023) == 5366
 
 
 def test_guarantees_form_pairs_chains_and_circles():

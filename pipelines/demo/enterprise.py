@@ -12,6 +12,12 @@ exchanges, 绿贷通) serves enterprise data over an API; the lake receives dump
   ``enterprise_direct_financing/``, ``enterprise_share_pledges/`` — ``<dataset>/<YYYY-MM>/<dataset>_<YYYY-MM>.jsonl``.
   A month without a record (no bond issued, no pledge outstanding) gets no file, as the API returns nothing.
 
+One data, one source: a fact another dataset is authoritative for is not drawn again here. Scope 2 uses the
+grid emission factor of public_grid_emission_factors (which the rows do not repeat), the green bonds of direct
+financing are bank_green_bonds' enterprise issues (from bank_reports' generator), and the ESG feed leaves out
+the indicators other datasets hold (penalties, tax credit grades, dishonest debtors, employees, leverage,
+energy and carbon intensity); the environmental credit grade follows public_environmental_penalties.
+
 Every firm is one of ``world.enterprises`` and only firms active at the time appear. Deterministic: each
 dataset, firm and period draws from its own ``random.Random`` seeded by (seed, what it is), so the same
 arguments give byte-identical files and a month's data does not depend on which other months are requested.
@@ -53,7 +59,7 @@ DATASETS = {d.name: d for d in (
     Dataset("enterprise_financials", YEAR, firms.financials_rows, ("creditCode",), "creditCode", "operatingRevenue",
             "", ("employeeCount", Num("-1"), "minimum")),
     Dataset("enterprise_energy_emissions", YEAR, firms.energy_rows, ("creditCode",), "creditCode",
-            "electricityConsumption", "verificationStatus", ("gridEmissionFactor", Num("5.0000"), "maximum")),
+            "electricityConsumption", "verificationStatus", ("scope1Emissions", Num("-1.0000"), "minimum")),
     Dataset("enterprise_guarantees", SNAPSHOT, firms.guarantee_rows, ("guaranteeId",), "guarantorCreditCode",
             "guaranteeAmount", "guaranteeType", ("startDate", "1899-12-31", "minimum")),
     Dataset("enterprise_esg_indicators", YEAR, firms.esg_rows, ("creditCode", "indicatorCode"), "creditCode", "value",

@@ -7,7 +7,12 @@ Calibration (the plan, 2020 figures, at ``scale`` 1; smaller scales keep the tot
 - Direct financing (company, enterprise and interbank bonds, IPOs and refinancing): 3995.4 亿元 over
   2016-2020 and 5000 亿元 over 2021-2025 (the plan's target); the split by year below is an assumption
   that keeps 2020 at about 800 亿元, the five-year average. Each year's events are scaled to its total.
-- Green bonds: 29 issues by 2020 (the plan); the share of bonds issued green is an assumption.
+- Green bonds are not drawn here: they are the issues of the bank_green_bonds dataset (the authoritative record
+  of green bond issuance: 29 in 2020 at scale 1, the plan) whose issuer is an enterprise, taken from its own
+  generator (``bank_reports._bond_year``) with the same bond code, issue date, amount, issuer, term and coupon.
+  They count towards each year's total; the other events are scaled to the rest. bank_green_bonds scales bond
+  counts but not amounts, so at a scale so small that a year's green bonds alone exceed its total (about 0.005
+  and below, in some years) the year overshoots; the other events then share a tenth of the total.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import random
 from dataclasses import dataclass
 from functools import cache
 
-from pipelines.demo import world
+from pipelines.demo import bank_reports, world
 from pipelines.demo.enterprise_common import (
     fixed,
     index_of,
@@ -58,10 +63,15 @@ STAGES = ("后备", "辅导", "申报", "过会", "上市")
 # Direct financing by year, 亿元 at scale 1 (the plan's five-year totals split by year: an assumption).
 DIRECT_FINANCING_YI = {2016: 650.0, 2017: 750.0, 2018: 845.4, 2019: 950.0, 2020: 800.0,
                        2021: 900.0, 2022: 950.0, 2023: 1000.0, 2024: 1050.0, 2025: 1100.0}  # fmt: skip
-BONDS_PER_YEAR = 110  # issues at scale 1 (an assumption; mostly large firms and city investment companies)
+# Bonds other than green ones, issues a year at scale 1 (an assumption; mostly large firms and city investment
+# companies); green bonds come from bank_green_bonds (see the module's docstring).
+BONDS_PER_YEAR = 100
 BOND_TYPES = {"公司债": 0.35, "企业债": 0.15, "银行间债务融资工具": 0.50}
-FINANCING_TYPES = ("公司债", "企业债", "银行间债务融资工具", "IPO", "再融资")
-GREEN_BOND_SHARE = {2016: 0.03, 2017: 0.04, 2018: 0.05, 2019: 0.05, 2020: 0.08}  # later years: 0.15
+# bank_green_bonds' types of bonds an enterprise issues -> the financing type here (绿色金融债 are banks' own).
+GREEN_BOND_TYPES = {"绿色公司债": "公司债", "绿色企业债": "企业债", "绿色债务融资工具": "银行间债务融资工具",
+                    "绿色资产支持证券": "资产支持证券"}  # fmt: skip
+FINANCING_TYPES = ("公司债", "企业债", "银行间债务融资工具", "资产支持证券", "IPO", "再融资")
+ENTERPRISE_ISSUER = "非金融企业"  # bank_green_bonds' 发行人类型 of an enterprise
 REFINANCING_PROB = 0.12  # a listed company raises new equity in a given year
 
 PLEDGEES = ("华泰证券股份有限公司", "中信证券股份有限公司", "国泰君安证券股份有限公司", "浙商证券股份有限公司",
@@ -246,62 +256,135 @@ def _short_name(firm: Enterprise) -> str:
     return firm.name[2:4]  # the 字号 after the place name
 
 
+def _decimal_units(text: str, places: int) -> int:
+    """An exact decimal string such as ``3.45`` in units of 10**-places (345000 for 4 places)."""
+    whole, _, decimals = text.partition(".")
+    if len(decimals) > places:
+        raise ValueError(f"{text!r} has more than {places} decimal places")
+    return int(whole) * 10**places + int(decimals.ljust(places, "0") or 0)
+
+
+@dataclass(frozen=True)
+class GreenBond:
+    code: str
+    name: str
+    kind: str  # the financing type here (GREEN_BOND_TYPES)
+    issuer: str  # credit code
+    issued: dt.date
+    term_months: int
+    amount_cents: int
+    coupon: int  # 1/10000 %
+
+
+@cache
+def green_bonds(scale: float, seed: int, year: int) -> tuple[GreenBond, ...]:
+    """The green bonds enterprises issued in ``year``: the rows of bank_green_bonds with an enterprise issuer,
+    from that dataset's own generator, so both datasets hold the same issues."""
+    col = {name: i for i, name in enumerate(bank_reports.BONDS_HEADER)}
+    out = []
+    for row in bank_reports._bond_year(year, scale, seed):
+        if row[col["发行人类型"]] != ENTERPRISE_ISSUER:
+            continue
+        issued = dt.date.fromisoformat(row[col["发行日期"]])
+        matures = dt.date.fromisoformat(row[col["到期日期"]])
+        out.append(GreenBond(
+            code=row[col["债券代码"]], name=row[col["债券简称"]], kind=GREEN_BOND_TYPES[row[col["债券类型"]]],
+            issuer=row[col["发行人统一社会信用代码"]], issued=issued,
+            term_months=(matures.year - issued.year) * 12 + matures.month - issued.month,
+            amount_cents=_decimal_units(row[col["发行金额(元)"]], 2), coupon=_decimal_units(row[col["票面利率(%)"]], 4),
+        ))
+    return tuple(out)
+
+
+def _bond_code(rng: random.Random, kind: str, term: int, year: int, used: set[str]) -> str:
+    """A code in the market's shape (the shapes bank_green_bonds uses), not one already ``used``."""
+    yy = year % 100
+    while True:
+        if kind == "公司债" and rng.random() < 0.3:
+            code = f"{140000 + (yy - 19) * 1000 + rng.randint(1, 999)}.SZ"
+        elif kind == "公司债":
+            code = f"{160000 + (yy - 19) * 4000 + rng.randint(1, 3999)}.SH"
+        elif kind == "企业债":
+            code = f"{yy:02d}80{rng.randint(1, 999):03d}.IB"
+        else:  # SCP 01, CP 04, MTN 10 + year + serial (green MTN, GN, take 80001 up)
+            prefix = "01" if term <= 9 else "04" if term <= 12 else "10"
+            code = f"{prefix}{yy:02d}{rng.randint(1, 79999):05d}.IB"
+        if code not in used:
+            used.add(code)
+            return code
+
+
+def _instrument_name(firm: Enterprise, kind: str, day: dt.date, term: int | None, serial: dict) -> str:
+    """The short name of an offering or of a firm's n-th bond of a kind in the year (``serial`` counts them)."""
+    short = _short_name(firm)
+    if kind == "IPO":
+        return f"{short}首次公开发行"
+    if kind == "再融资":
+        return f"{short}非公开发行股票"
+    n = serial[(firm.uscc, kind)] = serial.get((firm.uscc, kind), 0) + 1
+    suffix = {"公司债": f"{n:02d}", "企业债": "债" if n == 1 else f"债{n:02d}"}.get(kind)
+    if suffix is None:
+        suffix = ("SCP" if term <= 9 else "CP" if term <= 12 else "MTN") + f"{n:03d}"
+    return f"{day:%y}{short}{suffix}"
+
+
 @cache
 def direct_financing_events(scale: float, seed: int, year: int) -> tuple[dict[str, object], ...]:
-    """The year's events, dated, scaled so that they add up to the year's total (rounded to 100 万元)."""
+    """The year's events, dated: the green bonds of bank_green_bonds as issued, the other events scaled so that
+    all add up to the year's total (each rounded to 100 万元)."""
     rng = rng_for(seed, "direct_financing", year)
     listed = listed_firms(scale, seed)
+    by_code = {f.uscc: f for f in world.enterprises(scale, seed)}
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    raw: list[list] = []  # [date, firm, type, yuan, term months, coupon (1/10000 %), green]
+    raw: list[list] = []  # [date, firm, type, yuan, term months, coupon (1/10000 %), security code]
     for item in sorted(listed.values(), key=lambda x: x.firm.uscc):
         firm = item.firm
         if first <= firm.listed_on <= last:
             cap = item.market_cap_cents(index_of(firm.listed_on)) / 100
-            raw.append([firm.listed_on, firm, "IPO", cap * rng.uniform(0.12, 0.25), None, None, False])
+            raw.append([firm.listed_on, firm, "IPO", cap * rng.uniform(0.12, 0.25), None, None, item.stock_code])
         elif firm.listed_on < first and rng.random() < REFINANCING_PROB:
             day = random_day(rng, year * 12 + rng.randrange(12), weekdays=True)
             cap = item.market_cap_cents(index_of(day)) / 100
-            raw.append([day, firm, "再融资", cap * rng.uniform(0.05, 0.15), None, None, False])
+            raw.append([day, firm, "再融资", cap * rng.uniform(0.05, 0.15), None, None, item.stock_code])
+    green = green_bonds(scale, seed, year)
+    used = {row[1] for row in bank_reports._bond_year(year, scale, seed)}  # every green bond code of the year
     issuers = [f for f in world.enterprises(scale, seed) if f.size in ("大型", "中型") and f.active_on(first)]
     weights = [5.0 if f.size == "大型" else 1.0 for f in issuers]
-    green_share = GREEN_BOND_SHARE.get(year, 0.15 if year > 2020 else 0.04)
     for _ in range(world.count(BONDS_PER_YEAR, scale) if issuers else 0):
         firm = rng.choices(issuers, weights=weights)[0]
         kind = rng.choices(list(BOND_TYPES), weights=list(BOND_TYPES.values()))[0]
         day = random_day(rng, year * 12 + rng.randrange(12), weekdays=True)
-        term = {"公司债": (36, 60, 84), "企业债": (60, 84)}.get(kind, (9, 12, 36, 60, 36))
+        term = rng.choice({"公司债": (36, 60, 84), "企业债": (60, 84)}.get(kind, (9, 12, 36, 60, 36)))
         coupon = rng.randrange(250, 651, 5) * 100  # 2.50-6.50%
-        raw.append([day, firm, kind, 5e8 * rng.lognormvariate(0.0, 0.6), rng.choice(term), coupon,
-                    rng.random() < green_share])
-    total = sum(r[3] for r in raw)
-    if not raw:
+        raw.append([day, firm, kind, 5e8 * rng.lognormvariate(0.0, 0.6), term, coupon,
+                    _bond_code(rng, kind, term, year, used)])
+    if not raw and not green:
         return ()
-    factor = direct_financing_target_cents(scale, year) / 100 / total
-    raw.sort(key=lambda r: (r[0], r[1].uscc, r[2]))
+    target = direct_financing_target_cents(scale, year)
+    rest = max(target - sum(b.amount_cents for b in green), target // 10)
+    factor = rest / 100 / sum(r[3] for r in raw) if raw else 0.0
+    # [date, firm, type, cents, term, coupon, code, name or None, green]
+    items = [[day, firm, kind, round_to(yuan * factor, 1_000_000) * 100, term, coupon, code, None, False]
+             for day, firm, kind, yuan, term, coupon, code in raw]
+    items += [[b.issued, by_code[b.issuer], b.kind, b.amount_cents, b.term_months, b.coupon, b.code, b.name, True]
+              for b in green]
+    items.sort(key=lambda r: (r[0], r[1].uscc, r[2], r[6]))
     events, serial = [], {}
-    for seq, (day, firm, kind, yuan, term, coupon, green) in enumerate(raw, 1):
-        short = _short_name(firm)
-        if kind == "IPO":
-            name = f"{short}首次公开发行"
-        elif kind == "再融资":
-            name = f"{short}非公开发行股票"
-        else:
-            n = serial[(firm.uscc, kind)] = serial.get((firm.uscc, kind), 0) + 1
-            suffix = {"公司债": f"{n:02d}", "企业债": "债" if n == 1 else f"债{n:02d}"}.get(kind)
-            if suffix is None:
-                suffix = ("SCP" if term <= 9 else "CP" if term <= 12 else "MTN") + f"{n:03d}"
-            name = f"{day:%y}{short}{'绿色' if green else ''}{suffix}"
+    for seq, (day, firm, kind, cents, term, coupon, code, name, is_green) in enumerate(items, 1):
+        if name is None:  # a green bond keeps its short name as issued
+            name = _instrument_name(firm, kind, day, term, serial)
         events.append({
             "financingMonth": f"{day:%Y-%m}",
             "eventId": f"ZR{year}{seq:05d}",
             "creditCode": firm.uscc,
             "financingType": kind,
+            "securityCode": code,
             "instrumentName": name,
-            "amount": money(round_to(yuan * factor, 1_000_000) * 100),
+            "amount": money(cents),
             "eventDate": day,
             "termMonths": term,
             "couponRatePct": fixed(coupon, 4) if coupon is not None else None,
-            "isGreen": green,
+            "isGreen": is_green,
         })
     return tuple(events)
 

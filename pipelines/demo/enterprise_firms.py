@@ -13,10 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 
-from pipelines.demo import world
+from pipelines.demo import public_records, public_reference, world
 from pipelines.demo.enterprise_capital import ANCHOR, fx_micro, listed_firms, year_end_market_caps
 from pipelines.demo.enterprise_common import add_months, fixed, money, rng_for, round_to
 from pipelines.demo.world import BANKS, Enterprise
@@ -176,9 +177,14 @@ def registry_rows(scale: float, seed: int, day: dt.date):
 
 
 # --- energy and emissions (year) -----------------------------------------------------------------------
-# Grid emission factor, t CO2 per MWh: the demo's configurable assumption (national average grid factors
-# published by the Ministry of Ecology and Environment: 0.5810 used for 2019-2022 data, 0.5703 from 2023).
-GRID_FACTOR_1E4 = {2019: 5810, 2020: 5810, 2021: 5810, 2022: 5810}  # from 2023: 5703
+# Scope 2 uses the grid emission factor of the public_grid_emission_factors dataset (one data, one source),
+# read from its published file through public_reference.factor_rows(), for the region below. 全国, not 华东:
+# the ecology and environment ministry has enterprises and their verifiers apply the national grid average
+# factor to purchased electricity (regional grid factors were last published for 2012 and are no longer
+# updated), and the file's 全国 values are [S] (the ministry's published factors) where its 华东 values are
+# [U] (the 2012 regional value carried forward, then a demo assumption). The platform applies the factor of
+# the reporting year; a year the dataset has no factor for gets no energy rows (scope 2 cannot be computed).
+GRID_REGION = "全国"
 FUEL_TCO2_PER_TCE = 2.6  # blended coal and gas: an assumption
 ELECTRICITY_KGCE_PER_KWH = 0.1229  # calorific equivalent (当量值) of electricity, GB/T 2589-2020
 KEY_EMITTER_T = 26_000
@@ -197,8 +203,23 @@ CARBON = {
 }  # fmt: skip
 
 
-def grid_factor_1e4(year: int) -> int:
-    return GRID_FACTOR_1E4.get(year, 5810 if year < 2019 else 5703)
+@cache
+def grid_factors_1e4() -> dict[int, int]:
+    """The dataset's factor (1/10000 t CO2 per MWh) for GRID_REGION, by year."""
+    out = {}
+    for year, region, factor, _source in public_reference.factor_rows():
+        if region != GRID_REGION:
+            continue
+        whole, _, decimals = factor.partition(".")
+        if not (whole.isdigit() and decimals.isdigit() and len(decimals) <= 4):
+            raise ValueError(f"grid emission factor {factor!r} ({year} {region}): not a decimal of up to 4 places")
+        out[int(year)] = int(whole) * 10_000 + int(decimals.ljust(4, "0"))
+    return out
+
+
+def grid_factor_1e4(year: int) -> int | None:
+    """The factor applied to ``year``'s electricity; None when public_grid_emission_factors has none."""
+    return grid_factors_1e4().get(year)
 
 
 def _carbon(industry: str) -> tuple[float, float]:
@@ -218,17 +239,19 @@ class Energy:
     kwh: int
     scope1: int  # 1/10000 t CO2e
     scope2: int
-    factor: int  # 1/10000 t CO2 per MWh
     verification: str
     key_emitter: bool
 
 
 @cache
 def energy(scale: float, seed: int, year: int) -> dict[str, Energy]:
-    """Designated-size industrial firms (and any firm of a key-emitter sector above micro size)."""
+    """Designated-size industrial firms (and any firm of a key-emitter sector above micro size); none in a year
+    without a published grid emission factor."""
+    factor = grid_factor_1e4(year)
+    if factor is None:
+        return {}
     fin = financials(scale, seed, year)
     all_profiles = profiles(scale, seed)
-    factor = grid_factor_1e4(year)
     out = {}
     for firm in world.enterprises(scale, seed):
         f = fin.get(firm.uscc)
@@ -252,7 +275,7 @@ def energy(scale: float, seed: int, year: int) -> dict[str, Energy]:
             verification = rng.choices(("核查", "自报", "估算"), weights=(10, 70, 20))[0]
         else:
             verification = rng.choices(("自报", "估算"), weights=(40, 60))[0]
-        out[firm.uscc] = Energy(tce, kwh, scope1, scope2, factor, verification, key)
+        out[firm.uscc] = Energy(tce, kwh, scope1, scope2, verification, key)
     return out
 
 
@@ -265,37 +288,44 @@ def energy_rows(scale: float, seed: int, year: int):
             "electricityConsumption": e.kwh,
             "scope1Emissions": fixed(e.scope1, 4),
             "scope2Emissions": fixed(e.scope2, 4),
-            "gridEmissionFactor": fixed(e.factor, 4),
             "verificationStatus": e.verification,
             "keyEmitter": e.key_emitter,
         }
 
 
 # --- ESG indicators (year, long format) ---------------------------------------------------------------
-# (code, dimension, name, unit) of the indicators the platform's ESG evaluation collects (a selection).
+# (code, dimension, name, unit) of the indicators the platform's ESG evaluation collects (a selection), keeping
+# the evaluation's codes. One data, one source: an indicator whose value is a fact another dataset holds is not
+# delivered here, and the ESG scoring mart derives it from that dataset instead:
+#   E02 环境行政处罚次数 <- public_environmental_penalties (decisions per firm and year)
+#   E03 单位增加值能耗, E04 单位增加值碳排放 <- enterprise_energy_emissions ÷ enterprise_financials.valueAdded
+#   S01 从业人数 <- enterprise_financials.employeeCount
+#   G01 纳税信用等级 <- public_tax_credit_ratings
+#   G05 失信被执行人 <- public_dishonest_debtors (listed and not removed during the year)
+#   G06 资产负债率 <- enterprise_financials (totalLiabilities ÷ totalAssets)
+# The others have no other source in the lake: E05 环境信用评价等级 is the ecology bureau's own grade (it reflects
+# the firm's penalties but is a different fact), S06 纳税总额 is not in the tax credit ratings, G04 counts lawsuits
+# (not the dishonest-debtor listings that may follow some of them).
 ESG_INDICATORS = (
     ("E01", "E", "污染物排放达标率", "%"),
-    ("E02", "E", "环境行政处罚次数", "次"),
-    ("E03", "E", "单位增加值能耗", "吨标准煤/万元"),
-    ("E04", "E", "单位增加值碳排放", "吨二氧化碳当量/万元"),
     ("E05", "E", "环境信用评价等级", "级"),
     ("E06", "E", "绿色工厂", "是否"),
     ("E07", "E", "清洁生产审核", "是否"),
     ("E08", "E", "工业用水重复利用率", "%"),
-    ("S01", "S", "从业人数", "人"),
     ("S02", "S", "社会保险参保率", "%"),
     ("S03", "S", "欠薪投诉次数", "次"),
     ("S04", "S", "安全生产事故次数", "次"),
     ("S05", "S", "研发投入强度", "%"),
     ("S06", "S", "纳税总额", "万元"),
     ("S07", "S", "公益捐赠额", "万元"),
-    ("G01", "G", "纳税信用等级", "级"),
     ("G02", "G", "关联交易占营业收入比例", "%"),
     ("G03", "G", "独立董事占比", "%"),
     ("G04", "G", "涉诉案件数", "次"),
-    ("G05", "G", "失信被执行人", "是否"),
-    ("G06", "G", "资产负债率", "%"),
 )
+# Indicator codes of the evaluation not delivered here, and the dataset each is derived from.
+ESG_DERIVED = {"E02": "public_environmental_penalties", "E03": "enterprise_energy_emissions",
+               "E04": "enterprise_energy_emissions", "S01": "enterprise_financials",
+               "G01": "public_tax_credit_ratings", "G05": "public_dishonest_debtors", "G06": "enterprise_financials"}
 ESG_MICRO_COVERAGE = 0.75  # micro firms the evaluation covers (~23,000 firms in all: domain-methods.md)
 
 
@@ -307,31 +337,35 @@ def _poisson(rng, lam: float) -> int:
     return n
 
 
+@cache
+def penalties_by_firm(scale: float, seed: int, year: int) -> Counter[str]:
+    """Environmental penalty decisions per firm in ``year``, from the authoritative dataset's generator
+    (public_environmental_penalties), so the environmental credit grade reflects the same penalties."""
+    column = public_records.PENALTY_HEADER.index("统一社会信用代码")
+    decisions = public_records._penalties_of_year(scale, seed, year)  # the dataset's own generator, not a re-draw
+    return Counter(row[column] for rows in decisions.values() for row in rows)
+
+
 def esg_rows(scale: float, seed: int, year: int):
     fin = financials(scale, seed, year)
     en = energy(scale, seed, year)
+    penalised = penalties_by_firm(scale, seed, year)
     for firm in world.enterprises(scale, seed):
         f = fin.get(firm.uscc)
         if f is None or (firm.size == "微型" and rng_for(seed, "esg_cover", firm.uscc).random() >= ESG_MICRO_COVERAGE):
             continue
         rng = rng_for(seed, "esg", firm.uscc, year)
         industrial = firm.industry_code[0] in "BCDE"
-        e = en.get(firm.uscc)
-        dirty = e is not None and _carbon(firm.industry_code)[0] >= 2.0
+        penalties = penalised[firm.uscc]
         values: dict[str, int] = {}  # 1/10000 units
-        penalties = _poisson(rng, 0.12 if dirty else 0.04 if industrial else 0.005)
-        values["E01"] = 1_000_000 if not industrial or rng.random() < 0.9 else rng.randint(9500, 9990) * 100
-        values["E02"] = penalties * 10_000
-        if e is not None and f.value_added > 0:
-            values["E03"] = round(e.tce * 1_000_000 / f.value_added)
-            values["E04"] = round((e.scope1 + e.scope2) * 1_000_000 / f.value_added)
+        compliant = not penalties and (not industrial or rng.random() < 0.9)  # a penalised firm fell short
+        values["E01"] = 1_000_000 if compliant else rng.randint(9500, 9990) * 100
         if industrial:
             grade = rng.choices((1, 2, 3, 4, 5), weights=(20, 60, 15, 4, 1))[0]
             values["E05"] = min(5, grade + min(penalties, 2)) * 10_000
             values["E06"] = 10_000 if firm.size in ("大型", "中型") and rng.random() < 0.12 else 0
-            values["E07"] = 10_000 if e is not None and rng.random() < 0.3 else 0
+            values["E07"] = 10_000 if firm.uscc in en and rng.random() < 0.3 else 0
             values["E08"] = rng.randint(600, 980) * 1000
-        values["S01"] = f.employees * 10_000
         values["S02"] = 1_000_000 if rng.random() < 0.6 else rng.randint(7000 if firm.size == "微型" else 8500,
                                                                              9999) * 100
         values["S03"] = _poisson(rng, 0.02) * 10_000
@@ -340,14 +374,11 @@ def esg_rows(scale: float, seed: int, year: int):
         values["S05"] = rng.randint(80, 600) * 100 if research else rng.randint(0, 80) * 100
         values["S06"] = round(f.revenue * rng.uniform(0.03, 0.08) / 100) if f.revenue > 0 else 0  # 万元 ×1e4
         values["S07"] = round_to(f.revenue * rng.uniform(0.0002, 0.002) / 100, 100) if firm.size == "大型" else 0
-        values["G01"] = rng.choices((1, 2, 3, 4, 5), weights=(35, 45, 12, 6, 2))[0] * 10_000
         values["G02"] = 0 if rng.random() < 0.6 else rng.randint(1, 3000) * 100
         if firm.name.endswith("股份有限公司"):
             listed = firm.listed_by(year_end(year))
             values["G03"] = (rng.choice((3334, 3750, 4000, 4286)) if listed else rng.choice((0, 0, 2000, 3334))) * 100
         values["G04"] = _poisson(rng, 0.3 if firm.size in ("大型", "中型") else 0.08) * 10_000
-        values["G05"] = 10_000 if rng.random() < 0.01 else 0
-        values["G06"] = round(f.liabilities * 1_000_000 / f.assets) if f.assets > 0 else 0
         for code, dimension, name, unit in ESG_INDICATORS:
             if code in values:
                 yield {"year": year, "creditCode": firm.uscc, "dimension": dimension, "indicatorCode": code,

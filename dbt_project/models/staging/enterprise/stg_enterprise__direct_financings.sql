@@ -12,6 +12,7 @@ renamed as (
         -- ids
         event_id,
         credit_code,
+        security_code,
 
         -- dimensions
         financing_month,

@@ -24,7 +24,6 @@ renamed as (
         electricity_kwh,
         cast(scope1_tco2e as decimal(18, 4)) as scope1_tco2e,
         cast(scope2_tco2e as decimal(18, 4)) as scope2_tco2e,
-        cast(grid_emission_factor as decimal(8, 4)) as grid_emission_factor_tco2_per_mwh,
 
         -- lineage
         _source_file,
