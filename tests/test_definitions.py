@@ -20,18 +20,32 @@ def _graph():
 
 
 def test_asset_keys_and_groups_follow_layer_and_source():
+    from pipelines.assets.ingest import CONTRACTS, asset_key
+
     graph = _graph()
     groups = {key: graph.get(key).group_name for key in graph.get_all_asset_keys()}
-    assert groups == {RAW: "raw_bank", STG: "staging_bank", MART: "marts_green_credit", PUBLISHED: "published"}
+    for contract in CONTRACTS.values():  # raw_<source>, from the contract
+        assert groups[asset_key(contract)] == f"raw_{contract.source}"
+    staging = {key: group for key, group in groups.items() if key.path[0] == "staging"}
+    assert staging and all(group == f"staging_{key.path[1][4:].split('__')[0]}" for key, group in staging.items())
+    assert {groups[MART], groups[PUBLISHED]} == {"marts_green_credit", "published"}
+    assert {key.path[0] for key in groups} == {"raw", "staging", "marts", "published"}
 
 
 def test_dbt_sources_are_the_ingestion_assets_with_no_dangling_keys():
+    from pipelines.assets.ingest import CONTRACTS, asset_key
+
     graph = _graph()
     keys = graph.get_all_asset_keys()
     for key in keys:
         assert graph.get(key).parent_keys <= keys, key
+    raw_keys = {asset_key(c) for c in CONTRACTS.values()}
+    for key in keys:  # staging reads raw only, and every dataset has its staging model
+        if key.path[0] == "staging":
+            assert graph.get(key).parent_keys and graph.get(key).parent_keys <= raw_keys, key
+    assert all(any(k.path[0] == "staging" for k in graph.get(raw).child_keys) for raw in raw_keys)
     assert graph.get(STG).parent_keys == {RAW}
-    assert graph.get(MART).parent_keys == {STG}
+    assert graph.get(MART).parent_keys == {STG, dg.AssetKey(["staging", "stg_public__divisions"])}
     assert graph.get(PUBLISHED).parent_keys == {MART}
 
 

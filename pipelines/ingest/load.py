@@ -186,19 +186,16 @@ def read_files(paths: list[Path], contract: Contract, log) -> tuple[list[FileRes
 
 def stage(con: duckdb.DuckDBPyConnection, contract: Contract, tables: dict, partition_key: str | None) -> None:
     """``_checked``: every delivered row, typed, with the rules it breaks."""
-    con.execute("DROP VIEW IF EXISTS _delivered")  # a session may load several partitions in turn
-    con.execute("DROP TABLE IF EXISTS _delivered")
     selects = []
     for i, (path, table) in enumerate(tables.items()):
         con.register(f"_file_{i}", table)
         selects.append(f"SELECT {literal(path)} AS _source_file, * FROM _file_{i}")
-    if selects:
-        # a view: the Arrow tables are read once, by the validation query, never copied
-        con.execute("CREATE TEMP VIEW _delivered AS " + " UNION ALL BY NAME ".join(selects))
-    else:
-        cols = ", ".join(f"{quote(c.source_name)} VARCHAR" for c in contract.columns)
-        con.execute(f"CREATE TEMP TABLE _delivered (_source_file VARCHAR, _source_row BIGINT, "
-                    f"_extra_columns VARCHAR, {cols})")
+    if not selects:  # every file was rejected: an empty relation of the delivered shape
+        cols = ", ".join(f"NULL::VARCHAR AS {quote(c.source_name)}" for c in contract.columns)
+        selects.append(f"SELECT NULL::VARCHAR AS _source_file, NULL::BIGINT AS _source_row, "
+                       f"NULL::VARCHAR AS _extra_columns, {cols} WHERE FALSE")
+    # a view: the Arrow tables are read once, by the validation query, never copied
+    con.execute("CREATE OR REPLACE TEMP VIEW _delivered AS " + " UNION ALL BY NAME ".join(selects))
     con.execute("CREATE OR REPLACE TEMP TABLE _checked AS "
                 + validation_sql(contract, "_delivered", partition_key))
 
@@ -206,7 +203,6 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, tables: dict, part
 def unstage(con: duckdb.DuckDBPyConnection, tables: dict) -> None:
     """Release a partition's delivered tables before the next one is read."""
     con.execute("DROP VIEW IF EXISTS _delivered")
-    con.execute("DROP TABLE IF EXISTS _delivered")
     con.execute("DROP TABLE IF EXISTS _checked")
     for i in range(len(tables)):
         con.unregister(f"_file_{i}")
