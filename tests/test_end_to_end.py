@@ -149,10 +149,17 @@ def test_runs_started_at_the_same_time_wait_for_each_other_instead_of_failing(pi
 
     settings, _ = pipeline
     jobs = [["transform"], ["transform"], ["ingest_bank_loans", "2020-11"]]
-    procs = [subprocess.Popen([sys.executable, "-c", RUN_JOB, *job], env=os.environ.copy(),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for job in jobs]
-    outputs = [p.communicate(timeout=600)[0] for p in procs]
-    for job, proc, output in zip(jobs, procs, outputs, strict=True):
+    # Output goes to files, not pipes: a run that fills a pipe nobody reads yet would block holding the lock.
+    logs = [settings.root / f"concurrent-{i}.log" for i in range(len(jobs))]
+    procs = []
+    for job, log in zip(jobs, logs, strict=True):
+        with log.open("w") as out:
+            procs.append(subprocess.Popen([sys.executable, "-c", RUN_JOB, *job], env=os.environ.copy(),
+                                          stdout=out, stderr=subprocess.STDOUT, text=True))
+    for proc in procs:
+        proc.wait(timeout=600)
+    for job, proc, log in zip(jobs, procs, logs, strict=True):
+        output = log.read_text(errors="replace")
         assert proc.returncode == 0, f"{job}: {output[-3000:]}"
         assert "could not set lock" not in output.lower() and "database is locked" not in output.lower()
     assert actual_mart(settings) == expected_mart(settings)
@@ -180,17 +187,28 @@ def test_every_source_loads_clean_and_staging_passes_every_row_through(pipeline)
     from pipelines.contracts.model import all_contracts
 
     settings, _ = pipeline
+    empty = 0
     with reader(settings) as con:
         for contract in all_contracts().values():
             raw = con.execute(f"SELECT count(*) FROM {contract.raw_table}").fetchone()[0]
-            bad = con.execute(f"SELECT count(*) FROM {contract.quarantine_table}").fetchone()[0]
+            bad = con.execute(f"SELECT count(*) FROM {contract.quarantine_table} WHERE severity = 'error'"
+                              ).fetchone()[0]
             entity = contract.raw_table.split("__", 1)[1]
             [staging] = [name for (name,) in con.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'staging' "
                 "AND table_name LIKE ?", [f"stg_{contract.source}__{entity}%"]).fetchall()
                 if name in (f"stg_{contract.source}__{entity}", f"stg_{contract.source}__{entity}s")]
             staged = con.execute(f"SELECT count(*) FROM staging.{staging}").fetchone()[0]
-            assert raw > 0 and bad == 0 and staged == raw, (contract.name, raw, bad, staged)
+            files = con.execute("SELECT count(*) FROM meta.ingestion_log WHERE dataset = ?", [contract.name]
+                                ).fetchone()[0]
+            # every dataset was delivered; a small scale may give one no rows (no green bond in two months)
+            assert files > 0 and bad == 0 and staged == raw, (contract.name, files, raw, bad, staged)
+            empty += raw == 0
         unreconciled = con.execute("SELECT count(*) FROM meta.ingestion_log "
                                    "WHERE rows_read <> rows_loaded + rows_quarantined").fetchone()[0]
         assert unreconciled == 0
+        # the plan's own table: growth rates that disagree with their endpoints load, with a warning each
+        warned = con.execute("SELECT count(*) FROM quarantine.public__plan_indicators WHERE severity = 'warning'"
+                             ).fetchone()[0]
+        assert warned > 0
+    assert empty <= 2
