@@ -188,21 +188,30 @@ def test_changed_figures_are_published_as_a_new_version(pipeline):
     assert publish(settings, MART, log=lambda _: None)["new"] is False  # nothing changed since
 
 
+def staging_models_by_contract() -> dict[str, list[str]]:
+    """Contract name -> the staging models reading its dbt source (from the manifest's lineage)."""
+    import json
+
+    from pipelines.assets.dbt import DBT_DIR
+
+    manifest = json.loads((DBT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    return {source["meta"]["contract"]: [manifest["nodes"][child]["name"] for child in manifest["child_map"][key]
+                                         if child.startswith("model.") and ".stg_" in child]
+            for key, source in manifest["sources"].items()}
+
+
 def test_every_source_loads_clean_and_staging_passes_every_row_through(pipeline):
     from pipelines.contracts.model import all_contracts
 
     settings, _ = pipeline
     empty = 0
+    staging_models = staging_models_by_contract()
     with reader(settings) as con:
         for contract in all_contracts().values():
             raw = con.execute(f"SELECT count(*) FROM {contract.raw_table}").fetchone()[0]
             bad = con.execute(f"SELECT count(*) FROM {contract.quarantine_table} WHERE severity = 'error'"
                               ).fetchone()[0]
-            entity = contract.raw_table.split("__", 1)[1]
-            [staging] = [name for (name,) in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'staging' "
-                "AND table_name LIKE ?", [f"stg_{contract.source}__{entity}%"]).fetchall()
-                if name in (f"stg_{contract.source}__{entity}", f"stg_{contract.source}__{entity}s")]
+            [staging] = staging_models[contract.name]  # each dataset has exactly one staging model
             staged = con.execute(f"SELECT count(*) FROM staging.{staging}").fetchone()[0]
             files = con.execute("SELECT count(*) FROM meta.ingestion_log WHERE dataset = ?", [contract.name]
                                 ).fetchone()[0]
