@@ -200,7 +200,7 @@ def load_all(settings: Settings, months: list[str]) -> dict[str, list]:
 
 def test_every_file_loads_clean_and_reconciles(lake: Settings) -> None:
     # two months with a green bond at this scale: one under each catalogue (2015, then 2021 from 2021-07)
-    issues = [r[0] for year in (2020, 2021, 2022) for r in br._bond_year(year, SMALL, SEED)]
+    issues = [r[0] for year in (2020, 2021, 2022) for r in br.bond_year(year, SMALL, SEED)]
     months = [issues[0], next(month for month in issues if month >= "2021-07")]
     paths = br.generate(lake.landing, scale=SMALL, seed=SEED, months=months)
     delivered = {name: sum(len(read(p)) for p in files(paths, name)) for name in br.DATASETS}
@@ -234,7 +234,7 @@ def test_injected_defects_are_quarantined_by_rule(lake: Settings, name: str) -> 
     # one month: for bonds, the month of 2024 with the most issues at scale 1; for the rest, small
     scale, months = SMALL, ["2020-12"]
     if name == "bank_green_bonds":
-        scale, months = 1.0, [Counter(r[0] for r in br._bond_year(2024, 1.0, SEED)).most_common(1)[0][0]]
+        scale, months = 1.0, [Counter(r[0] for r in br.bond_year(2024, 1.0, SEED)).most_common(1)[0][0]]
     paths = files(br.generate(lake.landing, scale=scale, seed=SEED, months=months), name)
     changed: set[tuple[str, int]] = set()
     injected = 0

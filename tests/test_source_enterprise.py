@@ -176,7 +176,7 @@ def test_green_bonds_are_bank_green_bonds_enterprise_issues(tmp_path):
     codes_ = [e["securityCode"] for e in events if e["financingType"] not in ("IPO", "再融资")]
     assert len(codes_) == len(set(codes_))  # the other bonds' codes do not collide with the green ones
     for year in range(2016, 2021):  # every year, at the city's scale: all of the year's enterprise green bonds
-        expected = {row[1] for row in bank_reports._bond_year(year, 1.0, SEED) if row[6] == "非金融企业"}
+        expected = {row[1] for row in bank_reports.bond_year(year, 1.0, SEED) if row[6] == "非金融企业"}
         found = {e["securityCode"] for e in capital.direct_financing_events(1.0, SEED, year) if e["isGreen"]}
         assert found == expected
 

@@ -104,7 +104,7 @@ def test_enterprise_records_name_firms_of_the_demo_world(generated):
 # --- realism ------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("scale", [0.05, 0.2])
 def test_penalties_calibrated_to_the_yearly_count_and_heavier_industries(scale):
-    rows = [r for month in pr._penalties_of_year(scale, SEED, 2020).values() for r in month]
+    rows = [r for month in pr.penalties_of_year(scale, SEED, 2020).values() for r in month]
     assert len(rows) == world.count(pr.PENALTIES_PER_YEAR[2020], scale)  # the stated assumption, exactly
     header = {name: i for i, name in enumerate(pr.PENALTY_HEADER)}
     firms = {e.uscc: e for e in world.enterprises(scale, SEED)}

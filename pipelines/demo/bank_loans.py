@@ -299,7 +299,7 @@ FACTOR_BAND = (0.8, 1.25)
 
 
 @cache
-def _lpr_of_month(year: int, month: int, long_term: bool) -> int:
+def lpr_of_month(year: int, month: int, long_term: bool) -> int:
     rate = (0, 43500, 49000)
     for entry in _LPR:
         if (year, month) >= entry[0]:
@@ -308,7 +308,7 @@ def _lpr_of_month(year: int, month: int, long_term: bool) -> int:
 
 
 def _lpr(day: dt.date, long_term: bool) -> int:
-    return _lpr_of_month(day.year, day.month, long_term)
+    return lpr_of_month(day.year, day.month, long_term)
 
 
 @cache

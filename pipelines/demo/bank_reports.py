@@ -536,7 +536,7 @@ def _bond_issuers(scale: float, seed: int) -> tuple[world.Enterprise, ...]:
 
 
 @cache
-def _bond_year(year: int, scale: float, seed: int) -> tuple[tuple[str, ...], ...]:
+def bond_year(year: int, scale: float, seed: int) -> tuple[tuple[str, ...], ...]:
     """Every green bond issued in ``year``, in order of issue date; the first column is the issue month."""
     rng = random.Random(f"bank_green_bonds:{seed}:{year}")
     n = world.count(_bonds_in(year), scale)
@@ -788,7 +788,7 @@ def generate(landing: Path, *, scale: float, seed: int, months: Sequence[str],
         label = _month_str(month)
         for bank, rows in _deposit_rows(month, scale, seed).items():
             emit(landing / "bank_deposits" / label / f"{bank.code}.csv", DEPOSITS_HEADER, rows)
-        bonds = [row for row in _bond_year(month // 12, scale, seed) if row[0] == label]
+        bonds = [row for row in bond_year(month // 12, scale, seed) if row[0] == label]
         emit(landing / "bank_green_bonds" / label / f"green_bonds_{label}.csv", BONDS_HEADER, bonds)
         emit(landing / "bank_insurance_premiums" / label / f"insurance_premiums_{label}.csv", PREMIUMS_HEADER,
              _premium_year(month // 12, scale, seed)[month])

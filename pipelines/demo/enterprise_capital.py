@@ -9,7 +9,7 @@ Calibration (the plan, 2020 figures, at ``scale`` 1; smaller scales keep the tot
   that keeps 2020 at about 800 亿元, the five-year average. Each year's events are scaled to its total.
 - Green bonds are not drawn here: they are the issues of the bank_green_bonds dataset (the authoritative record
   of green bond issuance: 29 in 2020 at scale 1, the plan) whose issuer is an enterprise, taken from its own
-  generator (``bank_reports._bond_year``) with the same bond code, issue date, amount, issuer, term and coupon.
+  generator (``bank_reports.bond_year``) with the same bond code, issue date, amount, issuer, term and coupon.
   They count towards each year's total; the other events are scaled to the rest. bank_green_bonds scales bond
   counts but not amounts, so at a scale so small that a year's green bonds alone exceed its total (about 0.005
   and below, in some years) the year overshoots; the other events then share a tenth of the total.
@@ -282,7 +282,7 @@ def green_bonds(scale: float, seed: int, year: int) -> tuple[GreenBond, ...]:
     from that dataset's own generator, so both datasets hold the same issues."""
     col = {name: i for i, name in enumerate(bank_reports.BONDS_HEADER)}
     out = []
-    for row in bank_reports._bond_year(year, scale, seed):
+    for row in bank_reports.bond_year(year, scale, seed):
         if row[col["发行人类型"]] != ENTERPRISE_ISSUER:
             continue
         issued = dt.date.fromisoformat(row[col["发行日期"]])
@@ -347,7 +347,7 @@ def direct_financing_events(scale: float, seed: int, year: int) -> tuple[dict[st
             cap = item.market_cap_cents(index_of(day)) / 100
             raw.append([day, firm, "再融资", cap * rng.uniform(0.05, 0.15), None, None, item.stock_code])
     green = green_bonds(scale, seed, year)
-    used = {row[1] for row in bank_reports._bond_year(year, scale, seed)}  # every green bond code of the year
+    used = {row[1] for row in bank_reports.bond_year(year, scale, seed)}  # every green bond code of the year
     issuers = [f for f in world.enterprises(scale, seed) if f.size in ("大型", "中型") and f.active_on(first)]
     weights = [5.0 if f.size == "大型" else 1.0 for f in issuers]
     for _ in range(world.count(BONDS_PER_YEAR, scale) if issuers else 0):

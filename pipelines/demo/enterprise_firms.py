@@ -342,7 +342,7 @@ def penalties_by_firm(scale: float, seed: int, year: int) -> Counter[str]:
     """Environmental penalty decisions per firm in ``year``, from the authoritative dataset's generator
     (public_environmental_penalties), so the environmental credit grade reflects the same penalties."""
     column = public_records.PENALTY_HEADER.index("统一社会信用代码")
-    decisions = public_records._penalties_of_year(scale, seed, year)  # the dataset's own generator, not a re-draw
+    decisions = public_records.penalties_of_year(scale, seed, year)  # the dataset's own generator, not a re-draw
     return Counter(row[column] for rows in decisions.values() for row in rows)
 
 

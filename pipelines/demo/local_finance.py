@@ -39,7 +39,7 @@ from pathlib import Path
 import openpyxl
 
 from pipelines.demo import codes, world
-from pipelines.demo.bank_loans import _lpr_of_month
+from pipelines.demo.bank_loans import lpr_of_month
 from pipelines.demo.codes import WeightedChoice
 from pipelines.demo.sources import HISTORY
 from pipelines.demo.world import Enterprise, LocalFinanceOrg
@@ -420,11 +420,11 @@ class _Book:
         if self.org.org_type == "融资担保公司" and self.fate.government:
             bp = self.rng.randint(50, 100)  # government-backed guarantors charge at most 1%
         elif self.org.org_type in ("小额贷款公司", "民间融资服务中心"):
-            cap = 2400 if (start.year, start.month) < RATE_CAP_FROM else 4 * _lpr_of_month(
+            cap = 2400 if (start.year, start.month) < RATE_CAP_FROM else 4 * lpr_of_month(
                 start.year, start.month, False) // 100
             bp = min(bp, cap - self.rng.randint(0, 300))
         elif self.org.org_type == "典当行":  # monthly fees (art. 37) plus interest at the 1-year LPR
-            bp += _lpr_of_month(start.year, start.month, False) // 100
+            bp += lpr_of_month(start.year, start.month, False) // 100
         return bp * 100
 
     def _amount(self, line: Line, client_type: str, limit: int) -> int:

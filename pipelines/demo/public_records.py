@@ -311,7 +311,7 @@ def _fine_cents(rng: random.Random, low: int, high: int) -> int:
 
 
 @cache
-def _penalties_of_year(scale: float, seed: int, year: int) -> dict[int, tuple[tuple[str, ...], ...]]:
+def penalties_of_year(scale: float, seed: int, year: int) -> dict[int, tuple[tuple[str, ...], ...]]:
     """The year's decisions, by decision month, each a row of PENALTY_HEADER."""
     firms = [e for e in world.enterprises(scale, seed)
              if e.active_on(dt.date(year, 1, 1)) and e.active_on(dt.date(year, 12, 31))]
@@ -354,7 +354,7 @@ def generate_penalties(landing: Path, *, scale: float, seed: int, months: Sequen
     paths = []
     for label in sorted(set(months)):
         year, month = _month(label)
-        rows = _penalties_of_year(scale, seed, year).get(month, ())
+        rows = penalties_of_year(scale, seed, year).get(month, ())
         path = Path(landing) / PENALTIES / label / f"environmental_penalties_{label}.csv"
         n = _write_csv(path, PENALTY_HEADER, rows)
         paths.append(path)
