@@ -41,10 +41,8 @@ files depend on the first month generated, since the books are simulated from th
 
 from __future__ import annotations
 
-import calendar
 import csv
 import datetime as dt
-import os
 import random
 import re
 from bisect import bisect
@@ -57,6 +55,11 @@ from pathlib import Path
 
 from pipelines.demo import codes, world
 from pipelines.demo.codes import WeightedChoice
+from pipelines.demo.files import write_csv
+from pipelines.demo.months import add_months as _add_months
+from pipelines.demo.months import month_end as _month_end
+from pipelines.demo.months import month_index as _month_index
+from pipelines.demo.months import month_str as _month_str
 from pipelines.demo.world import BANKS, Bank, Enterprise
 
 __all__ = ["BANKS", "DEFECTS", "HEADER", "generate", "generate_bank_loans", "inject_defects", "plan_targets"]
@@ -81,27 +84,6 @@ CRF_FROM = dt.date(2021, 11, 1)
 
 
 # --- months ------------------------------------------------------------------------------------------------
-def _month_index(month: str) -> int:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        raise ValueError(f"not a YYYY-MM month: {month!r}")
-    return int(month[:4]) * 12 + int(month[5:]) - 1
-
-
-def _month_str(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-@cache
-def _month_end(index: int) -> dt.date:
-    year, month = divmod(index, 12)
-    return dt.date(year, month + 1, calendar.monthrange(year, month + 1)[1])
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
-
-
 def _money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
@@ -969,18 +951,7 @@ def _simulate(scale: float, seed: int, first: int, last: int) -> Iterator[tuple[
 
 # --- files ------------------------------------------------------------------------------------------------
 def _write(path: Path, rows: Iterator[tuple[str, ...]]) -> int:
-    """Write the report through a temporary name, so a file-drop sensor never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    count = 0
-    with tmp.open("w", encoding=ENCODING, newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(HEADER)
-        for row in rows:
-            writer.writerow(row)
-            count += 1
-    os.replace(tmp, path)
-    return count
+    return write_csv(path, HEADER, rows, ENCODING)
 
 
 def _report_rows(loans: list[_Loan], prefix: tuple[str, ...], factors: list[float] | None) -> Iterator[tuple]:

@@ -33,15 +33,17 @@ import calendar
 import csv
 import datetime as dt
 import math
-import os
 import random
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
 from pipelines.demo import codes, world
+from pipelines.demo.files import write_csv
+from pipelines.demo.months import month_end as _month_end
+from pipelines.demo.months import month_index as _month_index
+from pipelines.demo.months import month_str as _month_str
 from pipelines.demo.world import BANKS, Bank
 
 ENCODING = "gb18030"
@@ -51,21 +53,6 @@ REGISTRY_FILE = "institutions.csv"
 
 
 # --- shared helpers -----------------------------------------------------------------------------------
-def _month_index(month: str) -> int:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        raise ValueError(f"not a YYYY-MM month: {month!r}")
-    return int(month[:4]) * 12 + int(month[5:]) - 1
-
-
-def _month_str(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def _month_end(index: int) -> dt.date:
-    year, month = divmod(index, 12)
-    return dt.date(year, month + 1, calendar.monthrange(year, month + 1)[1])
-
-
 def _money(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
@@ -93,18 +80,7 @@ def _apportion(total_cents: int, weights: Sequence[float]) -> list[int]:
 
 
 def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> int:
-    """Write a report through a temporary name, so a file-drop sensor never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    n = 0
-    with tmp.open("w", encoding=ENCODING, newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow(row)
-            n += 1
-    os.replace(tmp, path)
-    return n
+    return write_csv(path, header, rows, ENCODING)
 
 
 def _read(path: Path) -> tuple[list[str], list[list[str]]]:

@@ -8,15 +8,21 @@ as yuan with two decimals, never through a float), dates as ``YYYY-MM-DD`` strin
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
 import os
 import random
-import re
 from collections.abc import Iterable
-from functools import cache
 from pathlib import Path
+
+from pipelines.demo.months import (  # noqa: F401  (the enterprise modules import them from here)
+    add_months,
+    index_of,
+    month_end,
+    month_first,
+    month_index,
+    month_str,
+)
 
 ENCODING = "utf-8"
 
@@ -80,35 +86,6 @@ def read_jsonl(path: Path) -> list[dict[str, object]]:
 
 
 # --- months and days ------------------------------------------------------------------------------------
-def month_index(month: str) -> int:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        raise ValueError(f"not a YYYY-MM month: {month!r}")
-    return int(month[:4]) * 12 + int(month[5:]) - 1
-
-
-def month_str(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def month_first(index: int) -> dt.date:
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-@cache
-def month_end(index: int) -> dt.date:
-    year, month = divmod(index, 12)
-    return dt.date(year, month + 1, calendar.monthrange(year, month + 1)[1])
-
-
-def index_of(day: dt.date) -> int:
-    return day.year * 12 + day.month - 1
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
-
-
 def last_weekday(index: int) -> dt.date:
     """The month's last Monday-to-Friday: the demo's last trading day (exchange holidays are ignored)."""
     day = month_end(index)

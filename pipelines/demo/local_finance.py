@@ -25,7 +25,6 @@ timestamps, so the same arguments give byte-identical files. Money is integer ce
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import io
 import random
@@ -41,6 +40,10 @@ import openpyxl
 from pipelines.demo import codes, world
 from pipelines.demo.bank_loans import lpr_of_month
 from pipelines.demo.codes import WeightedChoice
+from pipelines.demo.months import add_months as _add_months
+from pipelines.demo.months import month_end as _month_end
+from pipelines.demo.months import month_index as _month_index
+from pipelines.demo.months import month_str as _month_str
 from pipelines.demo.sources import HISTORY
 from pipelines.demo.world import Enterprise, LocalFinanceOrg
 
@@ -230,27 +233,6 @@ RATE_CAP_FROM = (2020, 9)
 
 
 # --- calendar and money helpers ------------------------------------------------------------------------
-def _month_index(month: str) -> int:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        raise ValueError(f"not a YYYY-MM month: {month!r}")
-    return int(month[:4]) * 12 + int(month[5:]) - 1
-
-
-def _month_str(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-@cache
-def _month_end(index: int) -> dt.date:
-    year, month = divmod(index, 12)
-    return dt.date(year, month + 1, calendar.monthrange(year, month + 1)[1])
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
-
-
 def _money(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     cents = abs(cents)

@@ -43,6 +43,7 @@ from pathlib import Path
 
 from pipelines.demo import codes, world
 from pipelines.demo.codes import WeightedChoice
+from pipelines.demo.files import write_csv
 from pipelines.demo.world import Enterprise
 
 PENALTIES = "public_environmental_penalties"
@@ -260,18 +261,7 @@ def _rng(seed: int, *parts: object) -> random.Random:
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> int:
-    """Write through a temporary name, so a file-drop sensor never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    n = 0
-    with tmp.open("w", encoding=ENCODING, newline="") as f:
-        writer = csv.writer(f, lineterminator="\r\n")
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow(row)
-            n += 1
-    os.replace(tmp, path)
-    return n
+    return write_csv(path, header, rows, ENCODING)
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
