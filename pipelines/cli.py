@@ -5,6 +5,7 @@
     lakehouse shell [--duckdb]          an interactive SQL session on the lake, read-only
     lakehouse dbt ARGS…                 dbt of this venv, pointed at the lake (under the writer lock)
     lakehouse init                      install the DuckDB extensions and create the lake
+    lakehouse catalog build|search|show|lineage|site    the data catalog (pipelines/cli_catalog.py)
 
 Every location comes from ``pipelines.settings`` (LAKEHOUSE_ROOT, LAKEHOUSE_CATALOG, …). Readers attach
 the lake READ_ONLY and never take the writer lock, so they work while a pipeline writes. ``sql`` and
@@ -28,20 +29,20 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import cli_catalog
 from pipelines import settings as settings_module
 from pipelines.cli_output import jsonable, render_table, write_csv, write_json
 from pipelines.lake import extensions, meta
 from pipelines.lake.connection import LakeMissing, current_snapshot, lake_exists, reader, retry_transient, s3_secret_sql
+from pipelines.lake.inspect import lake_objects, last_snapshots, row_count
 from pipelines.lake.lock import WriterLockTimeout, writer_lock
-from pipelines.lake.sql import literal, quote
-from pipelines.settings import LAKE_ALIAS, LAKE_SCHEMAS, Settings
+from pipelines.lake.sql import literal
+from pipelines.settings import LAKE_ALIAS, Settings
 
 PROG = "lakehouse"
 FORMATS = ("table", "csv", "json")
 TABLE_MAX_ROWS = 1000  # a terminal cannot show more usefully; csv/json are for pipes and stay complete
 FETCH_ROWS = 2048
-# DuckLake attaches its metadata catalog under this name beside the lake.
-METADATA = f"__ducklake_metadata_{LAKE_ALIAS}"
 # dbt subcommands that never attach the lake read-write, so they need not wait for the writer lock
 # (docs and debug do attach it read-write).
 DBT_READ_ONLY = frozenset({"parse", "compile", "ls", "list", "deps", "clean"})
@@ -224,92 +225,6 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------------------------- status
 
-def lake_objects(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
-    """(schema, name, kind) of every table and view the session sees, in the order data flows."""
-    rows = con.execute(
-        "SELECT table_schema, table_name, CASE WHEN table_type = 'VIEW' THEN 'view' ELSE 'table' END "
-        "FROM information_schema.tables WHERE table_catalog = ?", [LAKE_ALIAS]).fetchall()
-    order = {schema: i for i, schema in enumerate(LAKE_SCHEMAS)}
-    return sorted(rows, key=lambda r: (order.get(r[0], len(order)), r[0], r[1]))
-
-
-def _inlined_touches(con: duckdb.DuckDBPyConnection) -> str:
-    """Rows inlined in the catalog carry their own begin/end snapshot: one source per inlined-data table."""
-    try:
-        tables = con.execute(f"""
-            SELECT i.table_id, i.table_name FROM {METADATA}.ducklake_inlined_data_tables i
-            WHERE i.table_id IN (SELECT table_id FROM {METADATA}.ducklake_table WHERE end_snapshot IS NULL)
-            """).fetchall()
-    except duckdb.Error:
-        return ""  # a catalog from before data inlining
-    return "".join(f"\n UNION ALL SELECT {table_id}, max(greatest(begin_snapshot, end_snapshot)) "
-                   f"FROM {METADATA}.{quote(name)}" for table_id, name in tables)
-
-
-@contextlib.contextmanager
-def common_subplans_off(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """DuckDB 1.5's common_subplan optimizer takes scans of two SQLite tables with the same columns for one
-    subplan (``SELECT max(x) FROM a UNION ALL SELECT max(x) FROM b`` gives a's max twice), and the
-    catalog's inlined-data tables often look alike; so it is off while we read the catalog."""
-    before = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
-    con.execute("SET disabled_optimizers = " + literal(",".join(filter(None, [before, "common_subplan"]))))
-    try:
-        yield
-    finally:
-        con.execute("SET disabled_optimizers = " + literal(before))
-
-
-def last_snapshots(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[int | None, object]]:
-    """(schema, name) -> (last snapshot that changed the table or view, that snapshot's time).
-
-    A snapshot's change list names tables and views by catalog id (ids are unique across schemas, tables
-    and views), except the "…_created" entries, which name them; inlined inserts and deletes are listed
-    there too although they leave no file. The catalog rows of the table, its columns, data and delete
-    files and inlined rows add their begin/end snapshots, which outlive expired snapshots.
-    """
-    sources = [f"SELECT {col}, {end} FROM {METADATA}.{table}"
-               for table, col in (("ducklake_table", "table_id"), ("ducklake_view", "view_id"),
-                                  ("ducklake_column", "table_id"), ("ducklake_data_file", "table_id"),
-                                  ("ducklake_delete_file", "table_id"))
-               for end in ("begin_snapshot", "end_snapshot")]
-    catalog_rows = " UNION ALL ".join(sources) + _inlined_touches(con)
-    sql = f"""
-        WITH objects AS (
-            SELECT s.schema_name, t.table_name AS name, t.table_id AS id
-            FROM {METADATA}.ducklake_table t JOIN {METADATA}.ducklake_schema s USING (schema_id)
-            WHERE t.end_snapshot IS NULL AND s.end_snapshot IS NULL
-            UNION ALL
-            SELECT s.schema_name, v.view_name, v.view_id
-            FROM {METADATA}.ducklake_view v JOIN {METADATA}.ducklake_schema s USING (schema_id)
-            WHERE v.end_snapshot IS NULL AND s.end_snapshot IS NULL
-        ),
-        changes AS (SELECT snapshot_id, unnest(map_entries(changes)) AS change FROM {LAKE_ALIAS}.snapshots()),
-        refs AS (
-            SELECT snapshot_id, unnest(change.value) AS ref FROM changes
-            WHERE NOT ends_with(change.key, '_created')
-        ),
-        touches (id, snapshot_id) AS (
-            SELECT TRY_CAST(ref AS BIGINT), snapshot_id FROM refs
-            UNION ALL {catalog_rows}
-        ),
-        latest AS (SELECT id, max(snapshot_id) AS snapshot_id FROM touches GROUP BY id)
-        SELECT o.schema_name, o.name, l.snapshot_id, date_trunc('second', s.snapshot_time)
-        FROM objects o LEFT JOIN latest l USING (id)
-        LEFT JOIN {LAKE_ALIAS}.snapshots() s ON s.snapshot_id = l.snapshot_id"""
-    with common_subplans_off(con):
-        rows = retry_transient(lambda: con.execute(sql).fetchall())
-    return {(schema, name): (snapshot, at) for schema, name, snapshot, at in rows}
-
-
-def row_count(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> int | None:
-    try:
-        sql = f"SELECT count(*) FROM {LAKE_ALIAS}.{quote(schema)}.{quote(name)}"
-        return retry_transient(lambda: con.execute(sql).fetchone()[0])
-    except duckdb.Error as exc:  # a broken view must not hide the rest of the lake
-        print(f"{PROG} status: cannot count {schema}.{name}: {one_line(exc)}", file=sys.stderr)
-        return None
-
-
 INGESTION_COLUMNS = ("dataset", "partitions", "first_partition", "last_partition", "files", "files_rejected",
                      "rows_read", "rows_loaded", "rows_quarantined", "rows_warned", "reconciles", "contract_version",
                      "last_loaded_at")
@@ -331,6 +246,10 @@ INGESTION_SQL = f"""
 OBJECT_COLUMNS = ("schema", "name", "kind", "rows", "last_snapshot", "snapshot_time")
 
 
+def status_warning(message: str) -> None:
+    print(f"{PROG} status: {message}", file=sys.stderr)
+
+
 def collect_status(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     objects = lake_objects(con)
     last = last_snapshots(con)
@@ -340,7 +259,8 @@ def collect_status(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     has_log = ("meta", "ingestion_log", "table") in objects
     return {
         "snapshot_id": snapshot, "snapshot_time": at,
-        "objects": [(s, n, k, row_count(con, s, n), *last.get((s, n), (None, None))) for s, n, k in objects],
+        "objects": [(s, n, k, row_count(con, s, n, on_error=status_warning), *last.get((s, n), (None, None)))
+                    for s, n, k in objects],
         "ingestion": retry_transient(lambda: con.execute(INGESTION_SQL).fetchall()) if has_log else None,
     }
 
@@ -631,7 +551,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------------- main
 
-COMMANDS = {"sql": cmd_sql, "status": cmd_status, "shell": cmd_shell, "dbt": cmd_dbt, "init": cmd_init}
+COMMANDS = {"sql": cmd_sql, "status": cmd_status, "shell": cmd_shell, "dbt": cmd_dbt, "init": cmd_init,
+            "catalog": cli_catalog.cmd_catalog}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -651,6 +572,7 @@ def build_parser() -> argparse.ArgumentParser:
     shell.add_argument("--builtin", action="store_true", help=argparse.SUPPRESS)  # the default now
     sub.add_parser("dbt", help="run dbt on the lake; every further argument goes to dbt", add_help=False)
     sub.add_parser("init", help="install the DuckDB extensions and create the lake")
+    cli_catalog.add_parser(sub)
     return parser
 
 
@@ -674,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _stdout_gone()
         return 1
-    except (CliError, LakeMissing, WriterLockTimeout, duckdb.Error, OSError) as exc:
+    except (CliError, cli_catalog.CatalogCliError, LakeMissing, WriterLockTimeout, duckdb.Error, OSError) as exc:
         print(f"{PROG} {args.command}: {one_line(exc)}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug still gets one line here; the type says where to look

@@ -18,7 +18,7 @@ import pytest
 from pipelines import cli
 from pipelines import settings as settings_module
 from pipelines.cli_output import display_width, render_table
-from pipelines.lake import meta
+from pipelines.lake import inspect, meta
 from pipelines.lake.connection import current_snapshot, reader, writer
 from pipelines.lake.lock import WriterLockTimeout, writer_lock
 from pipelines.settings import PROJECT_ROOT
@@ -339,7 +339,7 @@ def test_status_follows_inlined_changes_files_and_views(lake, capsys):
 def test_catalog_reads_restore_the_optimizer_setting(lake):
     with reader(lake.settings) as con:
         con.execute("SET disabled_optimizers = 'filter_pushdown'")
-        with cli.common_subplans_off(con):
+        with inspect.common_subplans_off(con):
             assert "common_subplan" in con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
         assert con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0] == "filter_pushdown"
 

@@ -29,7 +29,8 @@ def test_asset_keys_and_groups_follow_layer_and_source():
     staging = {key: group for key, group in groups.items() if key.path[0] == "staging"}
     assert staging and all(group == f"staging_{key.path[1][4:].split('__')[0]}" for key, group in staging.items())
     assert {groups[MART], groups[PUBLISHED]} == {"marts_green_credit", "published"}
-    assert {key.path[0] for key in groups} == {"raw", "staging", "marts", "published"}
+    assert groups[dg.AssetKey(["meta", "catalog"])] == "catalog"
+    assert {key.path[0] for key in groups} == {"raw", "staging", "marts", "published", "meta"}
 
 
 def test_dbt_sources_are_the_ingestion_assets_with_no_dangling_keys():
