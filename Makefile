@@ -14,13 +14,14 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 PG_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
 
-.PHONY: help setup run test test-services ui lint manifest clean clean-lake lock bench demo
+.PHONY: help setup run test test-services ui lint manifest clean clean-lake lock bench demo catalog-site
 help:
 	@echo "make run     set up .venv, land demo data if landing/ is empty, run ingest → dbt → checks → publish"
 	@echo "make test    set up .venv and run the whole test suite"
 	@echo "make ui      Dagster UI on http://127.0.0.1:3000"
 	@echo "make bench   benchmarks (not tests): one city-scale month of loans ingested, results in bench/results.md"
 	@echo "make demo    (re)generate demo data into landing/ (SCALE=0.01 MONTHS=2019-01:2025-12 by default)"
+	@echo "make catalog-site  the data catalog as static HTML (lakehouse/catalog_site/index.html), browsable offline"
 	@echo "make lint    ruff"
 	@echo "make clean   remove the lake, landing/ and Dagster's run history (keeps .venv)"
 
@@ -36,9 +37,10 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP) $(MANIFEST)
 
-# The dbt manifest is prepared at build time, so Dagster never parses dbt while runs are going on.
+# The dbt manifest is prepared at build time, so Dagster never parses dbt while runs are going on; it is
+# compiled (against an empty in-memory stand-in for the lake) so the catalog reads every model's SQL.
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
-	$(BIN)/lakehouse dbt parse --quiet
+	LAKEHOUSE_DBT_TARGET=compile $(BIN)/lakehouse dbt compile --select 'resource_type:model' --indirect-selection empty --quiet
 	@touch $@
 
 manifest: $(MANIFEST)
@@ -54,11 +56,17 @@ run: setup
 demo: setup
 	$(BIN)/python -m pipelines.demo --scale $(SCALE) --months $(MONTHS)
 
+# The catalog is rebuilt with every pipeline run; this rebuilds it from the lake as it is and writes the site.
+catalog-site: setup
+	$(BIN)/lakehouse catalog build
+	$(BIN)/lakehouse catalog site
+
 bench: setup
 	$(BIN)/python bench/ingest_city_month.py
 
+# One worker per core, each taking whole test files (module fixtures such as the end-to-end lake are built once).
 test: setup test-services
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # The tests start their own PostgreSQL cluster (tests/services.py); they need the server binaries.
 test-services:

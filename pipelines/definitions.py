@@ -5,6 +5,6 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines import jobs, sensors
-from pipelines.assets import checks, dbt, ingest, publish
+from pipelines.assets import catalog, checks, dbt, ingest, publish
 
-defs = dg.Definitions.merge(ingest.defs, dbt.defs, checks.defs, publish.defs, jobs.defs, sensors.defs)
+defs = dg.Definitions.merge(ingest.defs, dbt.defs, checks.defs, publish.defs, catalog.defs, jobs.defs, sensors.defs)

@@ -13,7 +13,8 @@ RAW_ASSETS = dg.AssetSelection.assets(*INGESTION_ASSETS)
 # Everything downstream of ingestion: dbt build (models + tests), Great Expectations checks, publication.
 transform_job = dg.define_asset_job(
     "transform",
-    selection=RAW_ASSETS.downstream(include_self=False),
+    # the catalog is its own job, run after this one whether it succeeds or fails (pipelines/assets/catalog.py)
+    selection=RAW_ASSETS.downstream(include_self=False) - dg.AssetSelection.keys("meta/catalog"),
     description="dbt build → blocking quality checks → publication of the marts that passed.",
     tags={"lakehouse/writer": "true"},
 )

@@ -58,3 +58,9 @@ def landed(lake: settings_module.Settings) -> settings_module.Settings:
 
     generate_bank_loans(lake.landing, ["2020-01", "2020-02", "2020-03"], n_banks=2, loans_per_bank=60, seed=7)
     return lake
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The whole-pipeline modules first: with the suite split across workers (make test runs pytest-xdist by
+    file), the longest files must not be the last ones handed out."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -211,34 +208,16 @@ def test_unparseable_or_unresolvable_sql_is_reported_not_raised() -> None:
 
 # --- the project's own models --------------------------------------------------------------------------------
 
-PROFILES = """lakehouse:
-  target: compile
-  outputs:
-    compile:
-      type: duckdb
-      path: ":memory:"
-      database: lake
-      schema: main
-      threads: 1
-      attach:
-        - path: ":memory:"
-          alias: lake
-"""
 
 
 @pytest.fixture(scope="session")
-def project_manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The project's manifest with every model's compiled SQL (compiled against an empty in-memory lake)."""
-    existing = Path("/tmp/ctarget/manifest.json")
-    if existing.exists():
-        return json.loads(existing.read_text(encoding="utf-8"))
-    work = tmp_path_factory.mktemp("dbt_compile")
-    (work / "profiles.yml").write_text(PROFILES, encoding="utf-8")
-    dbt = Path(sys.executable).with_name("dbt")
-    subprocess.run([str(dbt), "compile", "--profiles-dir", str(work), "--target-path", str(work / "target"),
-                    "--log-path", str(work / "logs"), "--select", "resource_type:model", "--quiet"],
-                   cwd=PROJECT_ROOT / "dbt_project", check=True, timeout=300)
-    return json.loads((work / "target" / "manifest.json").read_text(encoding="utf-8"))
+def project_manifest() -> dict:
+    """The project's manifest, which `make manifest` compiles (against an empty in-memory stand-in for the lake),
+    so every model carries its compiled SQL."""
+    manifest = json.loads((PROJECT_ROOT / "dbt_project" / "target" / "manifest.json").read_text(encoding="utf-8"))
+    assert all(n.get("compiled_code") for n in manifest["nodes"].values() if n["resource_type"] == "model"), \
+        "the manifest was parsed, not compiled: run `make manifest`"
+    return manifest
 
 
 def raw_table_columns() -> dict[str, list[str]]:

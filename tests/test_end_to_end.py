@@ -1,6 +1,7 @@
 """The whole graph on tiny data, in a temporary lake, checked against the input files themselves."""
 
 import csv
+import json
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -53,6 +54,7 @@ def pipeline(tmp_path_factory):
         mp.setenv("LAKEHOUSE_ROOT", str(root))
         (root / "dagster").mkdir()
         mp.setenv("DAGSTER_HOME", str(root / "dagster"))
+        mp.setenv("LAKEHOUSE_OPENLINEAGE_FILE", str(root / "openlineage.jsonl"))
         from pipelines import run
         from pipelines import settings as settings_module
         from pipelines.demo.sources import generate_all
@@ -76,10 +78,34 @@ def test_the_validated_version_is_published_and_readable_by_snapshot(pipeline):
         [(version, snapshot, rows)] = con.execute(
             "SELECT version, snapshot_id, row_count FROM meta.publications WHERE dataset = ?", [MART]).fetchall()
         [(passed, checked_snapshot)] = con.execute(
-            "SELECT passed, snapshot_id FROM meta.quality_results WHERE dataset = ?", [MART]).fetchall()
+            "SELECT passed, snapshot_id FROM meta.quality_results WHERE dataset = ? "
+            "AND suite LIKE 'great_expectations:%'", [MART]).fetchall()
     assert (version, passed, snapshot) == (1, True, checked_snapshot)
     assert actual_mart(settings, at=snapshot) == expected_mart(settings)
     assert rows == len(expected_mart(settings))
+
+
+def test_the_run_builds_the_catalog_breaking_no_rule_and_sends_its_lineage(pipeline):
+    settings, _ = pipeline
+    with reader(settings) as con:
+        errors = con.execute("SELECT rule, dataset, column_name, message FROM meta.catalog_violations "
+                             "WHERE severity = 'error'").fetchall()
+        rows, quality, published = con.execute(
+            "SELECT row_count, quality, (SELECT row_count FROM meta.catalog_datasets WHERE dataset = ?) "
+            "FROM meta.catalog_datasets WHERE dataset = ?", [f"published.{MART.split('.')[1]}", MART]).fetchone()
+        mart_rows = con.execute(f"SELECT count(*) FROM {MART}").fetchone()[0]
+        checks = dict(con.execute("SELECT check_kind, count(*) FROM meta.catalog_quality WHERE dataset = ? "
+                                  "GROUP BY ALL", [MART]).fetchall())
+    assert errors == []
+    assert rows == published == mart_rows > 0 and quality == "passed"
+    assert checks["great_expectations"] == 1 and checks["dbt_test"] >= 4
+    events = [json.loads(line) for line in (settings.root / "openlineage.jsonl").read_text().splitlines()]
+    jobs = {e["job"]["name"]: e for e in events if e["eventType"] == "COMPLETE"}
+    assert {"ingest.bank_loans", "dbt.stg_bank__loans", "dbt.fct_green_loan_balance_monthly"} <= set(jobs)
+    [mart] = jobs["dbt.fct_green_loan_balance_monthly"]["outputs"]
+    sources = mart["facets"]["columnLineage"]["fields"]["green_loan_balance_yuan"]["inputFields"]
+    assert {(f["name"], f["field"]) for f in sources} == {("staging.stg_bank__loans", "balance_yuan"),
+                                                          ("staging.stg_bank__loans", "is_green")}
 
 
 def test_materializing_a_partition_again_changes_nothing(pipeline):
@@ -131,7 +157,8 @@ def test_a_failing_expectation_stops_publication(pipeline):
     assert dg.AssetKey(["published", "fct_green_loan_balance_monthly"]) not in built
     with reader(settings) as con:
         assert con.execute("SELECT count(*) FROM meta.publications").fetchone()[0] == before
-        assert con.execute("SELECT passed FROM meta.quality_results ORDER BY evaluated_at DESC LIMIT 1"
+        assert con.execute("SELECT passed FROM meta.quality_results WHERE suite LIKE 'great_expectations:%' "
+                           "ORDER BY evaluated_at DESC LIMIT 1"
                            ).fetchone()[0] is False
 
 

@@ -24,6 +24,7 @@ from dagster_dbt import (
 
 from pipelines import settings as settings_module
 from pipelines.lake.lock import writer_lock
+from pipelines.quality import dbt_results
 
 _SETTINGS = settings_module.load()  # only the project's location and dbt target; the lake's are read per run
 DBT_DIR = _SETTINGS.dbt_project_dir
@@ -59,8 +60,15 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     settings = settings_module.load()
     os.environ.update(settings.dbt_env())  # dbt's profiles.yml reads the lake's location from here
     with writer_lock(settings.lock_file, settings.lock_timeout_s, f"dbt run {context.run_id}", context.log.info):
-        yield from dbt.cli(["build"], context=context).stream()
+        invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+        yield from invocation.stream()
+    # failures too: the catalog shows each test's latest result, and a failing one most of all
+    dbt_results.record(settings, dbt_results.test_rows(invocation.get_artifact("run_results.json"),
+                                                       invocation.get_artifact("manifest.json")))
     prune_run_artifacts(DBT_DIR / "target")
+    error = invocation.get_error()
+    if error is not None:
+        raise error
 
 
 def prune_run_artifacts(target: Path, keep: int = KEEP_RUN_ARTIFACTS) -> None:

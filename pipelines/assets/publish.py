@@ -37,7 +37,8 @@ def publish(settings: settings_module.Settings, dataset: str, log=print) -> dict
     with writer(settings, purpose=f"publish {dataset}", log=log) as con:
         latest = con.execute(
             # the newest data that was checked, whatever order overlapping checks recorded their results in
-            "SELECT passed, snapshot_id, suite, evaluated_at FROM meta.quality_results WHERE dataset = ? "
+            "SELECT passed, snapshot_id, suite, evaluated_at FROM meta.quality_results "
+            "WHERE dataset = ? AND suite LIKE 'great_expectations:%' "
             "ORDER BY snapshot_id DESC, evaluated_at DESC LIMIT 1", [dataset]).fetchone()
         if latest is None or not latest[0]:
             raise NotValidated(f"{dataset}: latest quality result is "

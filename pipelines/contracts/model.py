@@ -77,6 +77,7 @@ class Contract:
     custom: dict[str, Any]
     path: Path
     sla: Sla
+    data_product: str = ""  # the source system's data product (ODCS dataProduct)
 
     @property
     def raw_table(self) -> str:
@@ -194,6 +195,7 @@ def _parse(path: Path) -> Contract:
         description=" ".join(str(doc.get("description", {}).get("purpose", "")).split()),
         owner_team=doc.get("team", {}).get("name", ""), columns=columns, row_rules=rules,
         custom=_custom(doc.get("customProperties")), path=path, sla=_sla(doc.get("slaProperties"), path),
+        data_product=doc.get("dataProduct", ""),
     )
     for key in ("rawTable", "landingPattern"):
         if key not in contract.custom:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from pipelines.catalog.tables import TABLES as CATALOG_TABLES
 from pipelines.lake.connection import ensure_schemas, writer
 from pipelines.settings import Settings
 
@@ -25,6 +26,7 @@ TABLES = {
     "publications": """
         dataset VARCHAR NOT NULL, version INTEGER NOT NULL, snapshot_id BIGINT NOT NULL,
         row_count BIGINT NOT NULL, checks VARCHAR NOT NULL, published_at TIMESTAMPTZ NOT NULL""",
+    **CATALOG_TABLES,  # the data catalog (pipelines/catalog), rebuilt with every pipeline run
 }
 
 

@@ -1,0 +1,89 @@
+"""The data catalog as a Dagster asset, rebuilt after every pipeline run (success or failure alike, so that a
+failed check is in the catalog too), with its rules as asset checks and its lineage sent on as OpenLineage."""
+
+import dagster as dg
+
+from pipelines import settings as settings_module
+from pipelines.catalog import build, openlineage
+from pipelines.jobs import reject_unknown_files_job, transform_job
+from pipelines.lake.connection import reader
+
+CATALOG_KEY = dg.AssetKey(build.CATALOG_ASSET.split("/"))
+MAX_LISTED = 50
+
+
+def _listing(violations) -> str:
+    lines = [str(v) for v in violations[:MAX_LISTED]]
+    return "\n".join(lines + ([f"… and {len(violations) - MAX_LISTED} more"] if len(violations) > MAX_LISTED else []))
+
+
+def send_lineage(context: dg.AssetExecutionContext, settings: settings_module.Settings) -> int:
+    config = openlineage.lineage_config_from_env()
+    if config.transport == "none":
+        return 0
+    with reader(settings) as con:
+        events = openlineage.lineage_events(con, namespace=config.namespace, run_id=context.run_id,
+                                            parent_job=context.job_name)
+    try:
+        return openlineage.emit(events, config)
+    except openlineage.LineageEmitError as exc:  # the catalog is written; the lineage consumer is told next run
+        context.log.error(str(exc))
+        return 0
+
+
+@dg.asset(
+    key=CATALOG_KEY,
+    group_name="catalog",
+    kinds={"ducklake"},
+    owners=["team:platform"],
+    tags={"layer": "meta"},
+    description="The data catalog (meta.catalog_datasets, _columns, _lineage, _glossary, _quality, _violations): "
+                "every dataset from landing to published with owner, columns, classification, lineage, freshness "
+                "and quality, derived from the contracts, the dbt manifest, the asset graph and the lake.",
+    check_specs=[
+        dg.AssetCheckSpec("catalog_rules", asset=CATALOG_KEY,
+                          description="Owners, descriptions and classifications; one authoritative dataset per "
+                                      "concept; only staging reads sources; physical schema = contracts."),
+        dg.AssetCheckSpec("deliveries_on_time", asset=CATALOG_KEY,
+                          description="No dataset is past its contract's delivery SLA (a warning)."),
+    ],
+)
+def catalog(context: dg.AssetExecutionContext):
+    settings = settings_module.load()
+    built = build.build(settings, log=context.log.info)  # the asset graph of pipelines.definitions
+    errors = built.errors
+    warnings = [v for v in built.violations if v.severity == "warning"]
+    for violation in errors:
+        context.log.error(str(violation))
+    sent = send_lineage(context, settings)
+    yield dg.MaterializeResult(metadata={
+        "datasets": len(built.datasets), "columns": sum(len(d.columns) for d in built.datasets.values()),
+        "lineage_edges": len(set(built.edges)), "concepts": len(built.concepts), "errors": len(errors),
+        "overdue": len(warnings), "openlineage_events": sent})
+    yield dg.AssetCheckResult(check_name="catalog_rules", passed=not errors, severity=dg.AssetCheckSeverity.ERROR,
+                              metadata={"violations": len(errors), "listing": dg.MetadataValue.md(
+                                  f"```\n{_listing(errors)}\n```" if errors else "none")})
+    yield dg.AssetCheckResult(check_name="deliveries_on_time", passed=not warnings,
+                              severity=dg.AssetCheckSeverity.WARN,
+                              metadata={"overdue": len(warnings), "listing": dg.MetadataValue.md(
+                                  f"```\n{_listing(warnings)}\n```" if warnings else "none")})
+
+
+catalog_job = dg.define_asset_job("catalog", selection=[CATALOG_KEY], tags={"lakehouse/writer": "true"},
+                                  description="Rebuild the data catalog in meta.catalog_* from the lake as it is.")
+
+
+def _after(status: dg.DagsterRunStatus) -> dg.SensorDefinition:
+    @dg.run_status_sensor(run_status=status, monitored_jobs=[transform_job, reject_unknown_files_job],
+                          request_job=catalog_job, default_status=dg.DefaultSensorStatus.RUNNING,
+                          name=f"catalog_after_{status.value.lower()}",
+                          description="Rebuilds the catalog after the transformation or a rejection, "
+                                      f"when the run ends in {status.value.lower()}.")
+    def _sensor(context: dg.RunStatusSensorContext):
+        return dg.RunRequest(run_key=f"catalog:{context.dagster_run.run_id}")
+
+    return _sensor
+
+
+defs = dg.Definitions(assets=[catalog], jobs=[catalog_job],
+                      sensors=[_after(dg.DagsterRunStatus.SUCCESS), _after(dg.DagsterRunStatus.FAILURE)])
