@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
+import json
 import shutil
 import sqlite3
 
@@ -201,6 +203,7 @@ def loaded(tmp_path_factory, bootstrapped_lake, asset_graph):
             first_snapshot = con.execute("SELECT max(snapshot_id) FROM lake.snapshots()").fetchone()[0]
         with writer(settings) as con:  # drift: the lake's column no longer has the contract's type
             con.execute("ALTER TABLE raw.bank__loans ALTER COLUMN days_overdue SET DATA TYPE BIGINT")
+            con.execute("CREATE TABLE raw.adhoc_extract (x INTEGER)")  # a table no one declared
         second = build.build(settings, asset_graph, today=TODAY, log=lambda m: None)
         yield settings, mp, first, first_snapshot, second
 
@@ -227,6 +230,55 @@ def test_schema_drift_names_the_column_and_both_types(loaded):
     assert not [v for v in first.violations if v.rule == "schema_drift"]
     assert [str(v) for v in second.violations if v.rule == "schema_drift"] == [
         "[schema_drift] raw.bank__loans.days_overdue: declared INTEGER, the lake has BIGINT"]
+
+
+def test_a_table_in_the_lake_that_nothing_declares_is_named(loaded):
+    *_, first, _, second = loaded
+    assert "[catalogued] raw.adhoc_extract: in the lake but in no contract, dbt model or catalog/lake_tables.yml: " \
+           "describe it or drop it" in [str(v) for v in second.errors]
+    assert not [v for v in first.errors if v.rule == "catalogued"]
+
+
+def test_what_the_lake_does_not_have_yet_is_said_not_guessed(loaded):
+    *_, first, _, _ = loaded
+    datasets = first.datasets
+    assert datasets["raw.bank__deposits"].freshness == "never loaded"  # only bank_loans was delivered
+    assert "[freshness] raw.bank__deposits: no delivery has been loaded" in [str(v) for v in first.violations]
+    assert datasets[MART].freshness == "not built" and datasets[MART].row_count is None
+    published = datasets[f"published.{MART.split('.')[1]}"]
+    assert (published.freshness, published.quality) == ("not published", "not published")
+
+
+def test_a_manifest_without_compiled_sql_is_refused(tmp_path, monkeypatch, manifest):
+    parsed = copy.deepcopy(manifest)
+    for node in parsed["nodes"].values():
+        node.pop("compiled_code", None)
+    (tmp_path / "dbt_project" / "target").mkdir(parents=True)
+    (tmp_path / "dbt_project" / "target" / "manifest.json").write_text(json.dumps(parsed), encoding="utf-8")
+    settings = settings_module.load()
+    with pytest.raises(ValueError, match=r"has no compiled SQL .* run `make manifest`"):
+        build.load_manifest(dataclasses.replace(settings, dbt_project_dir=tmp_path / "dbt_project"))
+
+
+def test_dbt_test_results_name_the_tested_model_and_keep_warnings_apart():
+    from pipelines.quality.dbt_results import test_rows
+
+    nodes = {
+        "model.p.m": {"resource_type": "model", "schema": "marts", "name": "m"},
+        "model.p.s": {"resource_type": "model", "schema": "staging", "name": "s"},
+        "test.p.t1": {"resource_type": "test", "name": "t1", "attached_node": "model.p.m"},
+        "test.p.t2": {"resource_type": "test", "name": "t2", "depends_on": {"nodes": ["model.p.m", "model.p.s"]}},
+    }
+    results = {"results": [
+        {"unique_id": "test.p.t1", "status": "fail", "failures": 3, "message": "Got 3 results"},
+        {"unique_id": "test.p.t2", "status": "warn", "failures": 1, "message": "Got 1 result"},
+        {"unique_id": "model.p.m", "status": "success"},
+    ]}
+    assert test_rows(results, {"nodes": nodes}) == [
+        ("marts.m", "dbt_test:t1", False, 1, 3, "fail: Got 3 results"),
+        ("marts.m", "dbt_test:t2", True, 1, 1, "warn: Got 1 result"),
+        ("staging.s", "dbt_test:t2", True, 1, 1, "warn: Got 1 result"),
+    ]
 
 
 def test_each_snapshot_keeps_the_catalog_as_it_was(loaded):

@@ -38,6 +38,8 @@ class LakehouseTranslator(DagsterDbtTranslator):
         return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
         fqn = dbt_resource_props["fqn"]  # [project, layer, subfolder..., name]
         return "_".join(fqn[1:3]) if len(fqn) > 3 else fqn[1]
 
@@ -47,6 +49,8 @@ class LakehouseTranslator(DagsterDbtTranslator):
         return [f"team:{owner}"] if owner else None
 
     def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        if dbt_resource_props["resource_type"] == "seed":
+            return {"layer": "seeds"}
         return {"layer": dbt_resource_props["fqn"][1]}
 
 
@@ -63,9 +67,13 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         invocation = dbt.cli(["build"], context=context, raise_on_error=False)
         yield from invocation.stream()
     # failures too: the catalog shows each test's latest result, and a failing one most of all
-    dbt_results.record(settings, dbt_results.test_rows(invocation.get_artifact("run_results.json"),
-                                                       invocation.get_artifact("manifest.json")))
-    prune_run_artifacts(DBT_DIR / "target")
+    try:
+        dbt_results.record(settings, dbt_results.test_rows(invocation.get_artifact("run_results.json"),
+                                                           invocation.get_artifact("manifest.json")))
+    except Exception as exc:  # dbt's own error (raised below) matters more than the record of its tests
+        context.log.error(f"could not record dbt's test results: {exc}")
+    finally:
+        prune_run_artifacts(DBT_DIR / "target")
     error = invocation.get_error()
     if error is not None:
         raise error

@@ -56,6 +56,16 @@ def freshness_policy(contract: Contract) -> dg.FreshnessPolicy:
     return dg.FreshnessPolicy.cron(deadline_cron=deadline_cron(contract), lower_bound_delta=window)
 
 
+def column_schema(contract: Contract) -> dg.TableSchema:
+    """The contract's columns as the UI shows them, with each column's classification (the catalog's own)."""
+    return dg.TableSchema(columns=[
+        dg.TableColumn(c.name, c.physical_type, description=f"{c.source_name}: {c.description or ''}".rstrip(": "),
+                       tags={"classification": c.classification or "unclassified",
+                             **({"personal_information": c.personal_information} if c.personal_information else {})},
+                       constraints=dg.TableColumnConstraints(nullable=not c.required))
+        for c in contract.columns])
+
+
 def ingestion_asset(contract: Contract) -> dg.AssetsDefinition:
     partitions = PARTITIONS[contract.granularity]
 
@@ -68,7 +78,8 @@ def ingestion_asset(contract: Contract) -> dg.AssetsDefinition:
         owners=[f"team:{contract.owner_team}"],
         kinds={"ducklake", contract.file_format},
         tags={"layer": "raw", "source": contract.source, "granularity": contract.granularity},
-        metadata={"contract": contract.path.name, "contract_version": contract.version,
+        metadata={"dagster/column_schema": column_schema(contract),
+                  "contract": contract.path.name, "contract_version": contract.version,
                   "quarantine_table": contract.quarantine_table,
                   "sla": f"every {contract.sla.frequency}, due {contract.sla.latency_days} days after the period"},
         freshness_policy=freshness_policy(contract),

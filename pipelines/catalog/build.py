@@ -14,7 +14,6 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +22,12 @@ import pyarrow as pa
 
 from pipelines.catalog import collect, derive, lake_state, rules
 from pipelines.catalog.column_lineage import lineage_from_manifest
-from pipelines.catalog.entries import LAYERS, Catalog
+from pipelines.catalog.entries import LAYERS, Catalog, Violation
 from pipelines.catalog.tables import TABLES
 from pipelines.contracts.model import Contract, all_contracts
 from pipelines.ingest.load import LINEAGE_COLUMNS
 from pipelines.lake.connection import reader, writer
-from pipelines.settings import LAKE_ALIAS, Settings
+from pipelines.settings import LAKE_ALIAS, PROJECT_ROOT, Settings
 
 CATALOG_ASSET = "meta/catalog"  # the Dagster asset that writes the meta.catalog_* tables
 
@@ -41,7 +40,10 @@ def load_manifest(settings: Settings) -> dict[str, Any]:
     path = manifest_path(settings)
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run `make manifest` (dbt compile)")
-    return json.loads(path.read_text(encoding="utf-8"))
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if not any(n.get("compiled_code") for n in manifest["nodes"].values() if n["resource_type"] == "model"):
+        raise ValueError(f"{path} has no compiled SQL (a `dbt parse` or a dbt run replaced it): run `make manifest`")
+    return manifest
 
 
 def ddl_columns(ddl: str) -> dict[str, str]:
@@ -100,7 +102,9 @@ def declared_catalog(manifest: dict[str, Any], asset_graph=None, contracts: Iter
     platform = collect.read_yaml("lake_tables.yml")
     datasets, edges = collect.contract_datasets(contracts, platform)
     known = {c.raw_table: [col.name for col in c.columns] + list(LINEAGE_COLUMNS) for c in contracts}
-    dbt_entries, dbt_edges, violations = collect.dbt_datasets(manifest, lineage_from_manifest(manifest, known))
+    seeds = collect.seed_columns(manifest, PROJECT_ROOT / "dbt_project")
+    dbt_entries, dbt_edges, violations = collect.dbt_datasets(
+        manifest, lineage_from_manifest(manifest, {**known, **seeds}), seeds)
     from pipelines.lake.meta import TABLES as META_TABLES  # the meta schema's own DDL
 
     ddl = {f"meta.{name}": ddl_columns(columns) for name, columns in META_TABLES.items()}
@@ -118,7 +122,7 @@ def declared_catalog(manifest: dict[str, Any], asset_graph=None, contracts: Iter
     for name, entry in by_name.items():
         if name.startswith("meta.catalog_"):
             entry.dagster_asset = CATALOG_ASSET
-    order = {layer: i for i, layer in enumerate((*LAYERS, "seed"))}
+    order = {layer: i for i, layer in enumerate(LAYERS)}
     catalog = Catalog(dict(sorted(by_name.items(), key=lambda kv: (order.get(kv[1].layer, 99), kv[0]))), edges,
                       collect.load_glossary(glossary_path))
     derive.inherit(catalog.datasets, catalog.edges)
@@ -136,6 +140,9 @@ def observe(catalog: Catalog, con: duckdb.DuckDBPyConnection, settings: Settings
     for name, entry in catalog.datasets.items():
         if name in physical:
             lake_state.apply_physical(entry, physical[name], settings)
+    catalog.violations += [Violation("catalogued", name, None, "in the lake but in no contract, dbt model or "
+                                     "catalog/lake_tables.yml: describe it or drop it")
+                           for name in sorted(physical.keys() - catalog.datasets.keys())]
     lake_state.apply_counts(con, catalog.datasets, log)
     lake_state.apply_publications(con, catalog.datasets)
     loads = lake_state.latest_loads(con)
@@ -151,10 +158,6 @@ def observe(catalog: Catalog, con: duckdb.DuckDBPyConnection, settings: Settings
             entry.freshness, entry.freshness_detail = lake_state.freshness(contract, load, today)
             catalog.quality += lake_state.contract_checks(con, contract, load)
     catalog.quality += lake_state.recorded_checks(con)
-    for entry in catalog.datasets.values():  # a publication is as good as the checks of the mart it published
-        if entry.layer == "published" and entry.upstream:
-            catalog.quality += [replace(q, dataset=entry.dataset) for q in catalog.quality
-                                if q.dataset == entry.upstream[0] and q.check_kind == "great_expectations"]
     _derived_freshness(catalog)
     _quality_status(catalog)
     catalog.violations += rules.drift(catalog) + rules.freshness(catalog)
@@ -171,6 +174,12 @@ def _derived_freshness(catalog: Catalog) -> None:
         if entry.layer in ("landing", "quarantine", "meta"):  # written by the load itself, or bookkeeping
             entry.freshness = entry.freshness or "not applicable"
         if entry.freshness:
+            continue
+        if entry.kind == "publication" and entry.snapshot_id is None:
+            entry.freshness, entry.freshness_detail = "not published", "no version has passed its checks yet"
+            continue
+        if entry.kind in ("table", "view") and entry.snapshot_id is None:
+            entry.freshness, entry.freshness_detail = "not built", "not in the lake: run the transform"
             continue
         loaded = [i.last_loaded_at for i in inputs if i.last_loaded_at]
         entry.last_loaded_at = max(loaded) if loaded else None
@@ -191,6 +200,9 @@ def _quality_status(catalog: Catalog) -> None:
     for result in catalog.quality:
         statuses[result.dataset].add(result.status)
     for name, entry in catalog.datasets.items():
+        if entry.layer == "published":  # only a version whose checks passed is ever published
+            entry.quality = "passed" if entry.snapshot_id is not None else "not published"
+            continue
         found = statuses.get(name, set())
         entry.quality = next((s for s in ("failed", "warned", "passed") if s in found), "not checked")
 
@@ -235,6 +247,7 @@ def write(catalog: Catalog, settings: Settings, log: Callable[[str], None] = pri
         con.execute("BEGIN")
         try:
             for table, rows in _rows(catalog, built_at).items():
+                con.execute(f"CREATE TABLE IF NOT EXISTS meta.{table} ({TABLES[table]})")  # a lake from before them
                 con.execute(f"DELETE FROM meta.{table}")
                 if rows:
                     names = list(ddl_columns(TABLES[table]))

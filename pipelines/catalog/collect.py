@@ -3,6 +3,7 @@ manifest (with the column lineage of its compiled SQL), the Dagster asset graph 
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,8 @@ def contract_datasets(contracts: Iterable[Contract], platform: dict[str, Any]) -
         raw, quarantine, landing = contract.raw_table, contract.quarantine_table, f"landing.{contract.name}"
         common = {"owner": contract.owner_team, "domain": contract.domain, "source_system": contract.data_product,
                   "contract": contract.name, "contract_version": contract.version}
-        sla = (f"one delivery per {contract.sla.every if contract.sla.every > 1 else ''} {contract.sla.frequency}"
-               .replace("  ", " ") + f", due {contract.sla.latency_days} days after the period")
+        every = f"{contract.sla.every} {contract.sla.frequency}s" if contract.sla.every > 1 else contract.sla.frequency
+        sla = f"one delivery per {every}, due {contract.sla.latency_days} days after the period"
         source = f"contract {contract.path.name}"
         landing_entry = DatasetEntry(
             landing, "landing", "files", description=f"Files delivered for {contract.name}. {contract.description}",
@@ -104,7 +105,17 @@ def model_dataset(node: dict[str, Any]) -> str:
     return f"{node['schema']}.{node.get('alias') or node['name']}"
 
 
-def dbt_datasets(manifest: dict[str, Any], lineage: dict[str, ModelLineage]) -> tuple[
+def seed_columns(manifest: dict[str, Any], project_dir: Path) -> dict[str, list[str]]:
+    """<schema>.<seed> -> the columns of its CSV header (a seed's columns are its file's)."""
+    found = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "seed":
+            with (project_dir / node["original_file_path"]).open(encoding="utf-8-sig", newline="") as f:
+                found[model_dataset(node)] = next(csv.reader(f), [])
+    return found
+
+
+def dbt_datasets(manifest: dict[str, Any], lineage: dict[str, ModelLineage], seeds: dict[str, list[str]]) -> tuple[
         list[DatasetEntry], list[Edge], list[Violation]]:
     """Models and seeds of the dbt project, with table-level lineage from the manifest and column-level lineage
     from the compiled SQL; also the rule that only staging reads sources, whichever way a model reads them."""
@@ -113,14 +124,19 @@ def dbt_datasets(manifest: dict[str, Any], lineage: dict[str, ModelLineage]) -> 
     datasets, edges, violations = [], [], []
     for node in nodes.values():
         name, meta = model_dataset(node), _meta(node)
+        if node["config"].get("materialized") == "ephemeral":  # inlined into its readers, never in the lake
+            continue
         fqn = node["fqn"]
-        layer = "seed" if node["resource_type"] == "seed" else fqn[1]
+        layer = "seeds" if node["resource_type"] == "seed" else fqn[1]
         materialized = node["config"].get("materialized", "view")
         kind = "view" if materialized == "view" else "table"
         enforced = node["config"].get("contract", {}).get("enforced", False)
         documented = node.get("columns", {})
         found = lineage.get(name)
-        order = list(found.columns) if found and found.columns else list(documented)
+        if node["resource_type"] == "model" and not node.get("compiled_code"):
+            violations.append(Violation("column_lineage", name, None, "no compiled SQL in the manifest, so no column "
+                                        "lineage, classification or source check: run `make manifest`"))
+        order = list(found.columns) if found and found.columns else list(seeds.get(name) or documented)
         order += [c for c in documented if c not in order]
         columns = []
         for column in order:

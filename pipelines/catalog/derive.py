@@ -14,7 +14,7 @@ from graphlib import TopologicalSorter
 
 from pipelines.catalog.entries import DatasetEntry, Edge
 
-DERIVED_LAYERS = ("staging", "intermediate", "marts", "published", "seed")
+DERIVED_LAYERS = ("staging", "intermediate", "marts", "published")
 
 
 def dataset_order(datasets: dict[str, DatasetEntry], edges: list[Edge]) -> list[str]:

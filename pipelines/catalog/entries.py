@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-LAYERS = ("landing", "raw", "quarantine", "staging", "intermediate", "marts", "published", "meta")
+LAYERS = ("landing", "raw", "seeds", "quarantine", "staging", "intermediate", "marts", "published", "meta")
 LEVELS = ("L1", "L2", "L3", "L4", "L5")  # JR/T 0197-2020, ascending
 PI_CLASSES = ("C1", "C2", "C3")  # JR/T 0171-2020, ascending
 # Column-level transformations, weakest first (OpenLineage direct subtypes); TABLE marks a table-level edge.

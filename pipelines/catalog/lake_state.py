@@ -54,7 +54,8 @@ LOADS_SQL = f"""
         SELECT * FROM {LAKE_ALIAS}.meta.ingestion_log
         QUALIFY dense_rank() OVER (PARTITION BY dataset, partition_key ORDER BY finished_at DESC, batch_id DESC) = 1
     )
-    SELECT dataset, max(partition_key) FILTER (WHERE status <> 'rejected'), max(finished_at),
+    SELECT dataset, max(partition_key) FILTER (WHERE status <> 'rejected'),
+           max(finished_at) FILTER (WHERE status <> 'rejected'),
            count(*) FILTER (WHERE status = 'rejected'), sum(rows_read)::BIGINT, sum(rows_loaded)::BIGINT,
            sum(rows_quarantined)::BIGINT, coalesce(sum(rows_warned), 0)::BIGINT, count(*),
            bool_and(rows_read = rows_loaded + rows_quarantined)
@@ -74,7 +75,7 @@ def freshness(contract: Contract, load: tuple | None, today: dt.date) -> tuple[s
     """(status, detail) of a raw dataset against its contract's SLA: is the latest period that is due loaded?"""
     from pipelines.assets.ingest import due_date, period_due  # the same rule as the Dagster freshness policy
 
-    if load is None or load[0] is None:
+    if load is None or load[0] is None or load[1] is None:
         return "never loaded", "no delivery has been loaded"
     latest, loaded_at = load[0], load[1]
     if contract.granularity == "snapshot":
@@ -120,7 +121,8 @@ QUALITY_SQL = f"""
 def recorded_checks(con: duckdb.DuckDBPyConnection) -> list[QualityResult]:
     """The latest result of every dbt test and Great Expectations suite recorded in meta.quality_results
     (suites are named ``<kind>:<name>``: ``great_expectations:…``, ``dbt_test:…``)."""
-    return [QualityResult(dataset, kind, suite, "passed" if passed else "failed", failed, details, at)
+    return [QualityResult(dataset, kind, suite, "passed" if passed and not (details or "").startswith("warn:")
+                          else "warned" if passed else "failed", failed, details, at)
             for dataset, kind, suite, passed, failed, details, at in
             retry_transient(lambda: con.execute(QUALITY_SQL).fetchall())]
 

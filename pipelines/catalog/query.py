@@ -106,9 +106,12 @@ def lineage(con: duckdb.DuckDBPyConnection, target: str, downstream: bool = Fals
             max_depth: int = 20) -> list[tuple[int, str, str, str | None]]:
     """The column's lineage as (depth, dataset, column, transformation) in tree order: upstream to the delivered
     files' columns, or downstream to every column computed from it."""
-    dataset, _, column = target.rpartition(".")
-    if not dataset or not con.execute("SELECT count(*) FROM meta.catalog_columns WHERE dataset = ? "
-                                      "AND column_name = ?", [dataset, column]).fetchone()[0]:
+    schema, _, rest = target.partition(".")  # datasets are <schema>.<table>; a file's column may contain dots
+    table, _, column = rest.partition(".")
+    dataset = f"{schema}.{table}"
+    known = con.execute("SELECT count(*) FROM meta.catalog_columns WHERE dataset = ? AND column_name = ?",
+                        [dataset, column]).fetchone()[0]
+    if not (schema and table and column and known):
         raise NotInCatalog(f"{target} is not a column in the catalog (give DATASET.COLUMN, e.g. "
                            "marts.fct_green_loan_balance_monthly.green_loan_balance_yuan)")
     this, other = ("upstream", "downstream") if downstream else ("downstream", "upstream")

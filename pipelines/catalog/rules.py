@@ -171,7 +171,7 @@ def freshness(catalog: Catalog) -> list[Violation]:
     by an overdue delivery says so in the catalog, but the delivery is the one flagged)."""
     return [Violation("freshness", e.dataset, None, e.freshness_detail or e.freshness, "warning")
             for e in catalog.datasets.values()
-            if (e.layer == "raw" and e.freshness == "overdue") or e.freshness == "stale"]
+            if (e.layer == "raw" and e.freshness in ("overdue", "never loaded")) or e.freshness == "stale"]
 
 
 def assets_catalogued(catalog: Catalog, asset_datasets: dict[str, str]) -> list[Violation]:
