@@ -14,7 +14,9 @@ RAW_ASSETS = dg.AssetSelection.assets(*INGESTION_ASSETS)
 transform_job = dg.define_asset_job(
     "transform",
     # the catalog is its own job, run after this one whether it succeeds or fails (pipelines/assets/catalog.py)
-    selection=RAW_ASSETS.downstream(include_self=False) - dg.AssetSelection.keys("meta/catalog"),
+    # seeds have no upstream in the lake but every theme reads them, so they are built with the models
+    selection=(RAW_ASSETS.downstream(include_self=False) | dg.AssetSelection.key_prefixes(["seeds"]))
+    - dg.AssetSelection.keys("meta/catalog"),
     description="dbt build → blocking quality checks → publication of the marts that passed.",
     tags={"lakehouse/writer": "true"},
 )

@@ -16,7 +16,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The name the lake is attached under in every DuckDB session (Python, dbt and the CLI alike).
 LAKE_ALIAS = "lake"
 # Schemas of the lake, in the order data flows through them.
-LAKE_SCHEMAS = ("raw", "staging", "intermediate", "marts", "quarantine", "meta")
+# seeds: parameters from regulation and published methods (dbt seeds), read by the themes like a source.
+LAKE_SCHEMAS = ("raw", "seeds", "staging", "intermediate", "marts", "quarantine", "meta")
 
 
 def _env(name: str, default: str) -> str:

@@ -8,6 +8,7 @@ import dagster as dg
 
 from pipelines import settings as settings_module
 from pipelines.definitions import defs
+from pipelines.quality.expectations import load_suites
 
 RAW = dg.AssetKey(["raw", "bank__loans"])
 STG = dg.AssetKey(["staging", "stg_bank__loans"])
@@ -30,7 +31,8 @@ def test_asset_keys_and_groups_follow_layer_and_source():
     assert staging and all(group == f"staging_{key.path[1][4:].split('__')[0]}" for key, group in staging.items())
     assert {groups[MART], groups[PUBLISHED]} == {"marts_green_credit", "published"}
     assert groups[dg.AssetKey(["meta", "catalog"])] == "catalog"
-    assert {key.path[0] for key in groups} == {"raw", "staging", "marts", "published", "meta"}
+    assert {key.path[0] for key in groups} == {"raw", "seeds", "staging", "intermediate", "marts", "published", "meta"}
+    assert {group for key, group in groups.items() if key.path[0] == "seeds"} == {"seeds"}
 
 
 def test_dbt_sources_are_the_ingestion_assets_with_no_dangling_keys():
@@ -54,7 +56,11 @@ def test_great_expectations_check_blocks_publication():
     graph = _graph()
     checks = {key: graph.get_check_spec(key) for key in graph.asset_check_keys}
     gx = [spec for key, spec in checks.items() if key.name.startswith("gx_")]
-    assert [(s.asset_key, s.blocking) for s in gx] == [(MART, True)]
+    suites = {dg.AssetKey(s.dataset.split(".")) for s in load_suites()}
+    assert (MART, True) in [(s.asset_key, s.blocking) for s in gx]
+    assert {s.asset_key for s in gx if s.blocking} == suites  # every suite blocks, none is missing
+    for key in suites:
+        assert graph.get(dg.AssetKey(["published", key.path[1]])).parent_keys == {key}
     dbt_tests = [key for key in checks if key.asset_key == MART and not key.name.startswith("gx_")]
     assert len(dbt_tests) >= 4  # dbt tests on the mart surface as asset checks too
 

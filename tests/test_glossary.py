@@ -128,7 +128,8 @@ def _upstream(model_name: str) -> set[str]:
     by_name = {dataset.split(".", 1)[1]: model for dataset, model in dbt_models().items()}
     seen, todo = set(), [model_name]
     while todo:
-        for parent in by_name[todo.pop()].refs - seen:
+        current = by_name.get(todo.pop())  # a seed is read by ref() too, and reads nothing
+        for parent in (current.refs if current else set()) - seen:
             seen.add(parent)
             todo.append(parent)
     return seen
