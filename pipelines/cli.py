@@ -34,7 +34,7 @@ from pipelines import settings as settings_module
 from pipelines.cli_output import jsonable, render_table, write_csv, write_json
 from pipelines.lake import extensions, meta
 from pipelines.lake.connection import LakeMissing, current_snapshot, lake_exists, reader, retry_transient, s3_secret_sql
-from pipelines.lake.inspect import lake_objects, last_snapshots, row_count
+from pipelines.lake.inspect import LATEST_LOADS, lake_objects, last_snapshots, row_count
 from pipelines.lake.lock import WriterLockTimeout, writer_lock
 from pipelines.lake.sql import literal
 from pipelines.settings import LAKE_ALIAS, Settings
@@ -228,14 +228,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
 INGESTION_COLUMNS = ("dataset", "partitions", "first_partition", "last_partition", "files", "files_rejected",
                      "rows_read", "rows_loaded", "rows_quarantined", "rows_warned", "reconciles", "contract_version",
                      "last_loaded_at")
-# Each partition's latest load is what the lake holds (a load replaces its partition), so the summary
-# per dataset adds up the files of the latest batch of every partition.
+# The summary per dataset adds up the files of the latest batch of every partition (LATEST_LOADS).
 INGESTION_SQL = f"""
-    WITH latest AS (
-        SELECT * FROM {LAKE_ALIAS}.meta.ingestion_log
-        QUALIFY dense_rank() OVER (
-            PARTITION BY dataset, partition_key ORDER BY finished_at DESC, batch_id DESC) = 1
-    )
+    WITH latest AS ({LATEST_LOADS})
     SELECT dataset, count(DISTINCT partition_key), min(partition_key), max(partition_key), count(*),
            count(*) FILTER (WHERE status = 'rejected'), sum(rows_read)::BIGINT, sum(rows_loaded)::BIGINT,
            sum(rows_quarantined)::BIGINT, coalesce(sum(rows_warned), 0)::BIGINT,

@@ -16,8 +16,9 @@ import json
 import dagster as dg
 
 from pipelines import settings as settings_module
-from pipelines.assets.ingest import CONTRACTS, INGESTION_JOBS, PARTITIONS, deadline_cron, period_due
+from pipelines.assets.ingest import CONTRACTS, INGESTION_JOBS, PARTITIONS, deadline_cron
 from pipelines.contracts.model import Contract
+from pipelines.contracts.sla import period_due
 from pipelines.ingest.deliveries import already_loaded, landed_partitions, unknown_files
 from pipelines.ingest.load import SNAPSHOT_KEY
 from pipelines.jobs import reject_unknown_files_job, transform_job, valid_partition_keys

@@ -35,18 +35,24 @@ def bootstrapped_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "lakehouse"
 
 
+def copy_lake(template: Path) -> settings_module.Settings:
+    """The template lake copied under the current LAKEHOUSE_ROOT, its catalog pointed at the copy's data directory
+    (DuckLake keeps the data path in its metadata table)."""
+    settings = settings_module.load()
+    shutil.copytree(template, settings.root / "lakehouse")
+    with sqlite3.connect(settings.catalog.removeprefix("sqlite:")) as catalog:
+        catalog.execute("UPDATE ducklake_metadata SET value = ? WHERE key = 'data_path'", [settings.data_path])
+    catalog.close()
+    return settings
+
+
 @pytest.fixture
 def lake(lake_root: Path, bootstrapped_lake: Path) -> settings_module.Settings:
     """An empty, bootstrapped lake (schemas, meta tables, every dataset's tables) in a temporary directory.
 
-    Bootstrapping creates some sixty tables; copying the session's template is ten times faster. The copy's
-    catalog is pointed at its own data directory (DuckLake keeps the data path in its metadata table).
+    Bootstrapping creates some sixty tables; copying the session's template is ten times faster.
     """
-    settings = settings_module.load()
-    shutil.copytree(bootstrapped_lake, lake_root / "lakehouse")
-    with sqlite3.connect(settings.catalog.removeprefix("sqlite:")) as catalog:
-        catalog.execute("UPDATE ducklake_metadata SET value = ? WHERE key = 'data_path'", [settings.data_path])
-    catalog.close()
+    settings = copy_lake(bootstrapped_lake)
     meta.bootstrap(settings)  # a no-op on the copy; proves the copy attaches
     return settings
 

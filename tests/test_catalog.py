@@ -6,8 +6,6 @@ import copy
 import dataclasses
 import datetime as dt
 import json
-import shutil
-import sqlite3
 
 import pytest
 import yaml
@@ -181,7 +179,7 @@ def test_a_concept_defined_twice_is_named(manifest, asset_graph, tmp_path):
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory, bootstrapped_lake, asset_graph):
     """A lake with three months of two banks' loans loaded and the catalog built (twice)."""
-    from conftest import LOCATION_VARS
+    from conftest import LOCATION_VARS, copy_lake
 
     from pipelines.demo.bank_loans import generate_bank_loans
     from pipelines.ingest.load import load_partitions
@@ -191,11 +189,7 @@ def loaded(tmp_path_factory, bootstrapped_lake, asset_graph):
         mp.setenv("LAKEHOUSE_ROOT", str(root))
         for var in LOCATION_VARS:
             mp.delenv(var, raising=False)
-        settings = settings_module.load()
-        shutil.copytree(bootstrapped_lake, root / "lakehouse")
-        with sqlite3.connect(settings.catalog.removeprefix("sqlite:")) as catalog:
-            catalog.execute("UPDATE ducklake_metadata SET value = ? WHERE key = 'data_path'", [settings.data_path])
-        catalog.close()
+        settings = copy_lake(bootstrapped_lake)
         generate_bank_loans(settings.landing, ["2020-01", "2020-02", "2020-03"], n_banks=2, loans_per_bank=60, seed=7)
         load_partitions(all_contracts()["bank_loans"], ["2020-01", "2020-02", "2020-03"], settings, log=lambda m: None)
         first = build.build(settings, asset_graph, today=TODAY, log=lambda m: None)

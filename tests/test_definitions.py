@@ -155,7 +155,8 @@ def test_each_contract_gets_its_partitions_freshness_policy_and_schedule():
 
 
 def test_period_due_follows_the_sla():
-    from pipelines.assets.ingest import CONTRACTS, period_due
+    from pipelines.assets.ingest import CONTRACTS
+    from pipelines.contracts.sla import period_due
 
     loans = CONTRACTS["bank_loans"]  # monthly, 15 days' latency
     assert period_due(loans, date(2021, 2, 16)) == "2021-01"

@@ -6,7 +6,6 @@ with no code.
 """
 
 
-import calendar
 import datetime as dt
 import warnings
 
@@ -27,11 +26,6 @@ PARTITIONS: dict[str, dg.PartitionsDefinition | None] = {"month": MONTHLY, "year
 
 def asset_key(contract: Contract) -> dg.AssetKey:
     return dg.AssetKey(contract.raw_table.split("."))
-
-
-def due_date(contract: Contract, period_end: dt.date) -> dt.date:
-    """The day a period's delivery is due under the contract's SLA (latency after the period ends)."""
-    return period_end + dt.timedelta(days=contract.sla.latency_days)
 
 
 def deadline_cron(contract: Contract) -> str:
@@ -81,7 +75,7 @@ def ingestion_asset(contract: Contract) -> dg.AssetsDefinition:
         metadata={"dagster/column_schema": column_schema(contract),
                   "contract": contract.path.name, "contract_version": contract.version,
                   "quarantine_table": contract.quarantine_table,
-                  "sla": f"every {contract.sla.frequency}, due {contract.sla.latency_days} days after the period"},
+                  "sla": contract.sla.describe()},
         freshness_policy=freshness_policy(contract),
         # A backfill of many partitions is one run; each partition is still its own lake transaction.
         backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
@@ -121,21 +115,6 @@ def reconciliation_check(contract: Contract) -> dg.AssetChecksDefinition:
                                    metadata={"discrepancies": len(problems), "first": "; ".join(problems[:5])})
 
     return _check
-
-
-def period_due(contract: Contract, today: dt.date) -> str | None:
-    """The latest partition whose delivery is due by ``today`` (None for a snapshot dataset)."""
-    if contract.granularity == "month":
-        year, month = today.year, today.month
-        for _ in range(3):  # the previous month, or the one before if it is not due yet
-            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-            end = dt.date(year, month, calendar.monthrange(year, month)[1])
-            if due_date(contract, end) < today:
-                return f"{year:04d}-{month:02d}"
-    if contract.granularity == "year":
-        year = today.year - 1
-        return str(year if due_date(contract, dt.date(year, 12, 31)) < today else year - 1)
-    return None
 
 
 CONTRACTS = all_contracts()

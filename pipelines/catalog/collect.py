@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from pipelines.catalog.column_lineage import ModelLineage
+from pipelines.catalog.column_lineage import ModelLineage, model_dataset
 from pipelines.catalog.entries import ColumnEntry, Concept, Copy, DatasetEntry, Edge, Violation
 from pipelines.contracts.model import Contract
 from pipelines.ingest.load import LINEAGE_COLUMNS, QUARANTINE_COLUMNS
@@ -47,8 +47,7 @@ def contract_datasets(contracts: Iterable[Contract], platform: dict[str, Any]) -
         raw, quarantine, landing = contract.raw_table, contract.quarantine_table, f"landing.{contract.name}"
         common = {"owner": contract.owner_team, "domain": contract.domain, "source_system": contract.data_product,
                   "contract": contract.name, "contract_version": contract.version}
-        every = f"{contract.sla.every} {contract.sla.frequency}s" if contract.sla.every > 1 else contract.sla.frequency
-        sla = f"one delivery per {every}, due {contract.sla.latency_days} days after the period"
+        sla = contract.sla.describe()
         source = f"contract {contract.path.name}"
         landing_entry = DatasetEntry(
             landing, "landing", "files", description=f"Files delivered for {contract.name}. {contract.description}",
@@ -99,10 +98,6 @@ def platform_datasets(platform: dict[str, Any], ddl: dict[str, str]) -> list[Dat
 
 def _meta(props: dict[str, Any]) -> dict[str, Any]:
     return {**(props.get("config", {}).get("meta") or {}), **(props.get("meta") or {})}
-
-
-def model_dataset(node: dict[str, Any]) -> str:
-    return f"{node['schema']}.{node.get('alias') or node['name']}"
 
 
 def seed_columns(manifest: dict[str, Any], project_dir: Path) -> dict[str, list[str]]:

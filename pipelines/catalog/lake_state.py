@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
 from collections.abc import Callable
@@ -11,8 +10,9 @@ import duckdb
 
 from pipelines.catalog.entries import ColumnEntry, DatasetEntry, QualityResult
 from pipelines.contracts.model import Contract
+from pipelines.contracts.sla import due_date, period_due, period_end  # the schedules' rule too
 from pipelines.lake.connection import retry_transient
-from pipelines.lake.inspect import last_snapshots, row_count
+from pipelines.lake.inspect import LATEST_LOADS, last_snapshots, row_count
 from pipelines.settings import LAKE_ALIAS, Settings
 
 
@@ -50,10 +50,7 @@ def apply_counts(con: duckdb.DuckDBPyConnection, datasets: dict[str, DatasetEntr
 
 
 LOADS_SQL = f"""
-    WITH latest AS (
-        SELECT * FROM {LAKE_ALIAS}.meta.ingestion_log
-        QUALIFY dense_rank() OVER (PARTITION BY dataset, partition_key ORDER BY finished_at DESC, batch_id DESC) = 1
-    )
+    WITH latest AS ({LATEST_LOADS})
     SELECT dataset, max(partition_key) FILTER (WHERE status <> 'rejected'),
            max(finished_at) FILTER (WHERE status <> 'rejected'),
            count(*) FILTER (WHERE status = 'rejected'), sum(rows_read)::BIGINT, sum(rows_loaded)::BIGINT,
@@ -66,15 +63,8 @@ def latest_loads(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
     return {row[0]: row[1:] for row in retry_transient(lambda: con.execute(LOADS_SQL).fetchall())}
 
 
-def _month_end(key: str) -> dt.date:
-    year, month = int(key[:4]), int(key[5:7])
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
-
-
 def freshness(contract: Contract, load: tuple | None, today: dt.date) -> tuple[str, str]:
     """(status, detail) of a raw dataset against its contract's SLA: is the latest period that is due loaded?"""
-    from pipelines.assets.ingest import due_date, period_due  # the same rule as the Dagster freshness policy
-
     if load is None or load[0] is None or load[1] is None:
         return "never loaded", "no delivery has been loaded"
     latest, loaded_at = load[0], load[1]
@@ -87,8 +77,8 @@ def freshness(contract: Contract, load: tuple | None, today: dt.date) -> tuple[s
     due = period_due(contract, today)
     if due is None or latest >= due:
         return "fresh", f"latest period {latest} loaded; {due} is the latest due"
-    end = _month_end(due) if contract.granularity == "month" else dt.date(int(due), 12, 31)
-    return "overdue", f"latest period loaded is {latest}; {due} was due by {due_date(contract, end)}"
+    deadline = due_date(contract, period_end(contract, due))
+    return "overdue", f"latest period loaded is {latest}; {due} was due by {deadline}"
 
 
 def contract_checks(con: duckdb.DuckDBPyConnection, contract: Contract, load: tuple | None) -> list[QualityResult]:

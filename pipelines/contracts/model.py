@@ -63,6 +63,10 @@ class Sla:
     latency_days: int
     every: int = 1  # one delivery per `every` frequency units (7 days: weekly)
 
+    def describe(self) -> str:
+        every = f"{self.every} {self.frequency}s" if self.every > 1 else self.frequency
+        return f"one delivery per {every}, due {self.latency_days} days after the period"
+
 
 @dataclass(frozen=True)
 class Contract:

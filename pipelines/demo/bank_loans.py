@@ -55,7 +55,7 @@ from pathlib import Path
 
 from pipelines.demo import codes, world
 from pipelines.demo.codes import WeightedChoice
-from pipelines.demo.files import write_csv
+from pipelines.demo.files import read_csv, write_csv
 from pipelines.demo.months import add_months as _add_months
 from pipelines.demo.months import month_end as _month_end
 from pipelines.demo.months import month_index as _month_index
@@ -1062,8 +1062,7 @@ DEFECTS = ("negative_balance", "bad_uscc_check", "unknown_district", "bad_date",
 
 def inject_defects(path: Path, rate: float, seed: int) -> int:
     """Give a fraction ``rate`` of the file's rows one defect each (see DEFECTS); return how many."""
-    with path.open(encoding=ENCODING, newline="") as f:
-        header, *rows = list(csv.reader(f))
+    header, rows = read_csv(path, ENCODING)
     col = {name: i for i, name in enumerate(header)}
     rng = random.Random(f"defects:{seed}:{path.parent.name}/{path.name}")
     chosen = sorted(rng.sample(range(len(rows)), min(len(rows), round(rate * len(rows)))))

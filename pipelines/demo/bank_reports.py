@@ -30,7 +30,6 @@ period) as a string, so a month's file does not depend on which other months are
 from __future__ import annotations
 
 import calendar
-import csv
 import datetime as dt
 import math
 import random
@@ -40,7 +39,7 @@ from functools import cache
 from pathlib import Path
 
 from pipelines.demo import codes, world
-from pipelines.demo.files import write_csv
+from pipelines.demo.files import read_csv, write_csv
 from pipelines.demo.months import month_end as _month_end
 from pipelines.demo.months import month_index as _month_index
 from pipelines.demo.months import month_str as _month_str
@@ -81,12 +80,6 @@ def _apportion(total_cents: int, weights: Sequence[float]) -> list[int]:
 
 def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> int:
     return write_csv(path, header, rows, ENCODING)
-
-
-def _read(path: Path) -> tuple[list[str], list[list[str]]]:
-    with path.open(encoding=ENCODING, newline="") as f:
-        header, *rows = list(csv.reader(f))
-    return header, rows
 
 
 # --- the registry of licensed financial institutions --------------------------------------------------
@@ -803,7 +796,7 @@ def inject_defects(path: Path, rate: float, seed: int) -> int:
     already got), so both carry the duplicate key.
     """
     (typed_col, bad_value), (list_col, outside), amount_col = _DEFECT_COLUMNS[dataset_of(path)]
-    header, rows = _read(path)
+    header, rows = read_csv(path, ENCODING)
     col = {name: i for i, name in enumerate(header)}
     rng = random.Random(f"defects:{seed}:{path.parent.name}/{path.name}")
     chosen = sorted(rng.sample(range(len(rows)), min(len(rows), round(rate * len(rows)))))

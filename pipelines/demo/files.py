@@ -1,5 +1,5 @@
-"""Writing a demo delivery the way a well-behaved source does: through a temporary name, renamed when complete,
-so a landing sensor never sees half a file (the loader ignores ``*.tmp``)."""
+"""Demo deliveries as files. Writing goes the way a well-behaved source does: through a temporary name, renamed
+when complete, so a landing sensor never sees half a file (the loader ignores ``*.tmp``)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,13 @@ import csv
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+
+def read_csv(path: Path, encoding: str) -> tuple[list[str], list[list[str]]]:
+    """A CSV delivery's header and rows (to inject defects into it, or to read it back)."""
+    with path.open(encoding=encoding, newline="") as f:
+        header, *rows = list(csv.reader(f))
+    return header, rows
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]], encoding: str) -> int:

@@ -24,7 +24,6 @@ so a month's file does not depend on which other months are generated. Money is 
 from __future__ import annotations
 
 import calendar
-import csv
 import datetime as dt
 import hashlib
 import hmac
@@ -43,7 +42,7 @@ from pathlib import Path
 
 from pipelines.demo import codes, world
 from pipelines.demo.codes import WeightedChoice
-from pipelines.demo.files import write_csv
+from pipelines.demo.files import read_csv, write_csv
 from pipelines.demo.world import Enterprise
 
 PENALTIES = "public_environmental_penalties"
@@ -262,12 +261,6 @@ def _rng(seed: int, *parts: object) -> random.Random:
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> int:
     return write_csv(path, header, rows, ENCODING)
-
-
-def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
-    with path.open(encoding=ENCODING, newline="") as f:
-        header, *rows = list(csv.reader(f))
-    return header, rows
 
 
 @cache
@@ -749,7 +742,7 @@ def inject_defects(path: Path, rate: float, seed: int) -> int:
     rng = random.Random(f"defects:{seed}:{path.parent.name}/{path.name}")
     if dataset == RATINGS:
         return _inject_rating_defects(path, rate, rng, kinds)
-    header, rows = _read_csv(path)
+    header, rows = read_csv(path, ENCODING)
     col = {name: i for i, name in enumerate(header)}
     chosen = _pick(rows, rate, rng)
     # A person has no credit code to break: that defect goes to a firm's row the draw left out, if any.

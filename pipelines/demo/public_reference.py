@@ -35,6 +35,7 @@ from importlib import resources
 from pathlib import Path
 
 from pipelines.demo import codes, plan_indicators
+from pipelines.demo.files import read_csv
 
 # --- administrative divisions (GB/T 2260) ----------------------------------------------------------------
 # Only codes we are sure of [C, domain-methods.md]: the province, the city and its five districts/counties.
@@ -348,9 +349,7 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
         values = [["" if v is None else str(v) for v in row] for row in cells]
         wb.close()
         return values[0], values[1:]
-    with path.open(encoding=encoding, newline="") as f:
-        header, *rows = list(csv.reader(f))
-    return header, rows
+    return read_csv(path, encoding)
 
 
 def write_rows(path: Path, header: Sequence[str], rows: list[list[str]]) -> None:

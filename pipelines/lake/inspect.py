@@ -13,6 +13,10 @@ from pipelines.settings import LAKE_ALIAS, LAKE_SCHEMAS
 
 # DuckLake attaches its metadata catalog under this name beside the lake.
 METADATA = f"__ducklake_metadata_{LAKE_ALIAS}"
+# The files of each partition's latest load: what the lake holds, since a load replaces its partition.
+LATEST_LOADS = f"""
+    SELECT * FROM {LAKE_ALIAS}.meta.ingestion_log
+    QUALIFY dense_rank() OVER (PARTITION BY dataset, partition_key ORDER BY finished_at DESC, batch_id DESC) = 1"""
 
 
 def lake_objects(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
