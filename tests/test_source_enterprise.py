@@ -18,6 +18,7 @@ from pipelines.demo import enterprise_capital as capital
 from pipelines.demo import enterprise_credit as credit
 from pipelines.demo import enterprise_firms as firms
 from pipelines.demo.enterprise_common import month_index, read_jsonl
+from pipelines.demo.files import read_csv
 from pipelines.settings import PROJECT_ROOT, Settings
 
 SCALE = 0.005
@@ -163,7 +164,7 @@ def test_green_bonds_are_bank_green_bonds_enterprise_issues(tmp_path):
     delivered = set()
     for path in paths:
         if bank_reports.dataset_of(path) == "bank_green_bonds":
-            header, rows = bank_reports._read(path)
+            header, rows = read_csv(path, bank_reports.ENCODING)
             col = {name: i for i, name in enumerate(header)}
             delivered |= {(r[col["债券代码"]], r[col["发行日期"]], r[col["发行金额(元)"]],
                            r[col["发行人统一社会信用代码"]]) for r in rows if r[col["发行人类型"]] == "非金融企业"}
