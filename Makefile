@@ -17,6 +17,7 @@ PG_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
 .PHONY: help setup run test test-services ui lint manifest clean clean-lake lock bench demo catalog-site
 help:
 	@echo "make run     set up .venv, land demo data if landing/ is empty, run ingest → dbt → checks → publish"
+	@echo "            (SELECT='+key:\"published/fct_green_loan_balance_monthly\"' runs one mart's lineage only)"
 	@echo "make test    set up .venv and run the whole test suite"
 	@echo "make ui      Dagster UI on http://127.0.0.1:3000"
 	@echo "make bench   benchmarks (not tests): one city-scale month of loans ingested, results in bench/results.md"
@@ -48,7 +49,8 @@ manifest: $(MANIFEST)
 # Demo data: SCALE 1 is the whole city (1.2 million loans a month); MONTHS as FIRST:LAST.
 SCALE ?= 0.01
 MONTHS ?= 2019-01:2025-12
-export SCALE MONTHS
+SELECT ?=
+export SCALE MONTHS SELECT
 
 run: setup
 	$(BIN)/python -m pipelines.run

@@ -524,7 +524,36 @@ def cmd_dbt(args: argparse.Namespace) -> int:
     if not lake_exists(settings):
         meta.bootstrap(settings)  # our way, so the SQLite catalog starts in WAL mode for the readers
     with writer_lock(settings.lock_file, settings.lock_timeout_s, f"dbt {' '.join(args.dbt_args)}", warn):
-        return subprocess.run(cmd, cwd=settings.dbt_project_dir, env=env).returncode
+        code = subprocess.run(cmd, cwd=settings.dbt_project_dir, env=env).returncode
+    if code != 0:
+        explain_test_failures(settings, args.dbt_args)
+    return code
+
+
+def dbt_option(dbt_args: list[str], name: str) -> str | None:
+    for i, arg in enumerate(dbt_args):
+        if arg == name and i + 1 < len(dbt_args):
+            return dbt_args[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def explain_test_failures(settings: Settings, dbt_args: list[str]) -> None:
+    """After a failed build, the rule and the offending rows of each failed test (dbt prints only a count)."""
+    from pipelines.quality import dbt_failures
+
+    project = Path(dbt_option(dbt_args, "--project-dir") or settings.dbt_project_dir).resolve()
+    target = Path(dbt_option(dbt_args, "--target-path") or os.environ.get("DBT_TARGET_PATH") or "target")
+    target = target if target.is_absolute() else project / target
+    try:
+        run_results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+        manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    with reader(settings) as con:
+        for failure in dbt_failures.failures(run_results, manifest, project, con):
+            print(failure, file=sys.stderr)
 
 
 # ------------------------------------------------------------------------------------------------- init

@@ -104,14 +104,27 @@ def check_results(result: dg.ExecuteInProcessResult) -> list[tuple[str, bool]]:
             for e in result.get_asset_check_evaluations()]
 
 
-def ingest(defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings
-           ) -> tuple[list[Step], list[tuple[str, bool]]]:
+def selected_keys(defs: dg.Definitions, select: str | None) -> set[dg.AssetKey] | None:
+    """The assets a Dagster selection string names (``+key:"published/fct_green_loan_balance_monthly"``), or None
+    for everything."""
+    if not select:
+        return None
+    keys = dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph())
+    if not keys:
+        raise SystemExit(f"--select {select!r} names no asset")
+    return keys
+
+
+def ingest(defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings,
+           only: set[dg.AssetKey] | None = None) -> tuple[list[Step], list[tuple[str, bool]]]:
     """One run per dataset over every partition delivered (a single-run backfill, as the UI launches it)."""
     from pipelines.assets.ingest import CONTRACTS, PARTITIONS
     from pipelines.ingest.deliveries import landed_partitions
 
     steps, checks = [], {}
     for i, contract in enumerate(CONTRACTS.values(), 1):
+        if only is not None and dg.AssetKey(contract.raw_table.split(".")) not in only:
+            continue
         partitions = PARTITIONS[contract.granularity]
         landed = sorted(landed_partitions(contract, settings, set(partitions.get_partition_keys()) if partitions
                                           else None), key=lambda k: k or "")
@@ -144,9 +157,18 @@ def _failure(result: dg.ExecuteInProcessResult) -> str:
     return "failed"
 
 
-def transform(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[Step, list[tuple[str, bool]]]:
+def transform(defs: dg.Definitions, instance: dg.DagsterInstance, only: set[dg.AssetKey] | None = None
+              ) -> tuple[Step, list[tuple[str, bool]]]:
     started = time.monotonic()
-    result = _run(defs.resolve_job_def("transform"), instance)
+    job = defs.resolve_job_def("transform")
+    if only is not None:
+        from pipelines.jobs import transform_job
+
+        selected = dg.Definitions.merge(defs, dg.Definitions(jobs=[dg.define_asset_job(
+            "transform_selected", selection=transform_job.selection & dg.AssetSelection.assets(*only),
+            tags=transform_job.tags)]))
+        job = selected.resolve_job_def("transform_selected")
+    result = _run(job, instance)
     checks = check_results(result)
     built = [e.materialization.asset_key.to_user_string() for e in result.get_asset_materialization_events()]
     detail = f"{len(built)} assets materialized" if result.success else _failure(result)
@@ -207,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"demo data scale, 1 = the whole city (default $SCALE or {DEMO_SCALE})")
     parser.add_argument("--months", type=parse_months, default=os.environ.get("MONTHS") or ":".join(HISTORY),
                         help="demo report months, FIRST:LAST (default $MONTHS or %(default)s)")
+    parser.add_argument("--select", default=os.environ.get("SELECT") or None,
+                        help="only these assets, as a Dagster selection, e.g. "
+                             "'+key:\"published/fct_green_loan_balance_monthly\"' (default $SELECT or everything)")
     args = parser.parse_args(argv)
 
     settings = settings_module.load()
@@ -222,14 +247,15 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.definitions import defs
 
     instance = dg.DagsterInstance.get()
+    only = selected_keys(defs, args.select)
     log_file = settings.root / "lakehouse" / "logs" / f"run-{datetime.now():%Y%m%d-%H%M%S}.log"
     say(f"run logs: {log_file}")
     with runs_logged_to(log_file):
         say("ingest:")
-        steps, ingest_checks = ingest(defs, instance, settings)
+        steps, ingest_checks = ingest(defs, instance, settings, only)
         say("transform: dbt build, Great Expectations checks, publication")
         with ticking("dbt build → checks → publish"):
-            step, checks = transform(defs, instance)
+            step, checks = transform(defs, instance, only)
         say(f"  {'ok' if step.ok else 'FAILED'} – {step.detail} ({step.seconds:.1f}s)")
         say("catalog: datasets, columns, lineage, freshness and quality into meta.catalog_*")
         catalog_step, catalog_checks = build_catalog(defs, instance)

@@ -23,8 +23,9 @@ from dagster_dbt import (
 )
 
 from pipelines import settings as settings_module
+from pipelines.lake.connection import reader
 from pipelines.lake.lock import writer_lock
-from pipelines.quality import dbt_results
+from pipelines.quality import dbt_failures, dbt_results
 
 _SETTINGS = settings_module.load()  # only the project's location and dbt target; the lake's are read per run
 DBT_DIR = _SETTINGS.dbt_project_dir
@@ -66,16 +67,24 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     with writer_lock(settings.lock_file, settings.lock_timeout_s, f"dbt run {context.run_id}", context.log.info):
         invocation = dbt.cli(["build"], context=context, raise_on_error=False)
         yield from invocation.stream()
+    failed: list[dbt_failures.TestFailure] = []
     # failures too: the catalog shows each test's latest result, and a failing one most of all
     try:
-        dbt_results.record(settings, dbt_results.test_rows(invocation.get_artifact("run_results.json"),
-                                                           invocation.get_artifact("manifest.json")))
+        run_results, manifest = invocation.get_artifact("run_results.json"), invocation.get_artifact("manifest.json")
+        dbt_results.record(settings, dbt_results.test_rows(run_results, manifest))
+        with reader(settings) as con:
+            failed = dbt_failures.failures(run_results, manifest, DBT_DIR, con)
     except Exception as exc:  # dbt's own error (raised below) matters more than the record of its tests
         context.log.error(f"could not record dbt's test results: {exc}")
     finally:
         prune_run_artifacts(DBT_DIR / "target")
+    for failure in failed:
+        context.log.error(str(failure))
     error = invocation.get_error()
     if error is not None:
+        if failed:  # the rule and the rows, not only dbt's "Got 2 results, configured to fail if != 0"
+            raise dg.Failure(description="\n".join(map(str, failed)),
+                             metadata={"failed_tests": [f.test for f in failed]}) from error
         raise error
 
 
