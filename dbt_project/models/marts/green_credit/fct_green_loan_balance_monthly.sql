@@ -1,8 +1,11 @@
+{{ config(**monthly_incremental()) }}
+
 with
 
 loans as (
 
     select * from {{ ref('stg_bank__loans') }}
+    where {{ months_to_rebuild(ref('stg_bank__loans')) }}
 
 ),
 
@@ -24,7 +27,8 @@ by_month_district_bank as (
         sum(case when is_green then 1 else 0 end) as green_loan_count,
         cast(sum(balance_yuan) as decimal(20, 2)) as total_loan_balance_yuan,
         cast(coalesce(sum(case when is_green then balance_yuan end), 0) as decimal(20, 2))
-            as green_loan_balance_yuan
+            as green_loan_balance_yuan,
+        max(loaded_at) as inputs_loaded_at
     from loans
     group by report_month, district_code, bank_code
 
@@ -44,7 +48,8 @@ final as (
         green_loan_balance_yuan,
         -- exact to 6 places (half up); undefined when nothing is outstanding
         cast({{ exact_ratio('green_loan_balance_yuan', 'total_loan_balance_yuan', 6) }} as decimal(9, 6))
-            as green_share
+            as green_share,
+        max(inputs_loaded_at) over (partition by totals.report_month) as inputs_loaded_at
     from by_month_district_bank as totals
     left join divisions on divisions.division_code = totals.district_code
 
