@@ -87,7 +87,10 @@ _NAME = re.compile(r'"(?:[^"]|"")*"|\w+')
 def _tokens(sql: str) -> list[tuple[int, str]]:
     """(position, text) of each token outside comments; names unquoted and lower-cased, "(" and ")" as is."""
     tokens = []
-    for pos, kind in duckdb.tokenize(sql):
+    # DuckDB gives UTF-8 byte offsets; Python indexes characters (a Chinese literal is 3 bytes a character)
+    at_byte = {len(sql[:i].encode()): i for i in range(len(sql) + 1)} if not sql.isascii() else None
+    for byte_pos, kind in duckdb.tokenize(sql):
+        pos = at_byte[byte_pos] if at_byte is not None else byte_pos
         match = _NAME.match(sql, pos) if kind in (duckdb.token_type.identifier, duckdb.token_type.keyword) else None
         if match is None:
             tokens.append((pos, sql[pos]))

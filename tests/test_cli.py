@@ -164,6 +164,13 @@ def test_sql_refuses_to_write_the_lake(lake, capsys):
     assert out.splitlines()[1] == "3"
 
 
+def test_sql_takes_chinese_literals_and_still_sees_a_writing_call_after_them(lake, capsys):
+    code, out, _ = run(capsys, "sql", "select count(*) from marts.t where '企业' = '企业'", "--format", "csv")
+    assert (code, out.splitlines()[1]) == (0, "3")
+    code, _, err = run(capsys, "sql", "select '绿色贷款' as x, lake.merge_adjacent_files()")
+    assert (code, err) == (1, f"lakehouse sql: {refused('merge_adjacent_files()')}\n")
+
+
 def test_sql_refuses_to_attach_the_catalog_read_write(lake, capsys):
     before = lake_state(lake)
     attach = (f"ATTACH 'ducklake:{lake.settings.catalog}' AS w (DATA_PATH '{lake.settings.data_path}'); "
