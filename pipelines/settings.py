@@ -60,6 +60,9 @@ class Settings:
             "LAKEHOUSE_EXTENSION_DIR": str(self.extension_dir),
             "LAKEHOUSE_DBT_TARGET": self.dbt_target,
             "LAKEHOUSE_DUCKDB_THREADS": str(self.duckdb_threads or os.cpu_count() or 1),
+            # a test runs when every model it reads is selected: building one mart's lineage does not run the
+            # reconciliation of another mart that reads the same staging model (dbt's default would, and fail)
+            "DBT_INDIRECT_SELECTION": os.environ.get("DBT_INDIRECT_SELECTION") or "cautious",
         }
         env.update({f"LAKEHOUSE_S3_{k.upper()}": v for k, v in self.s3.items()})
         return env

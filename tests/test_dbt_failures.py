@@ -52,3 +52,8 @@ def test_a_threshold_out_of_order_names_the_seed_line_and_rule(project_copy, lak
 def test_a_valid_seed_builds_and_reports_nothing(project_copy, lake, capsys):
     assert build(project_copy, "carbon_efficiency_thresholds") == 0
     assert "the rule" not in capsys.readouterr().err
+
+
+def test_a_query_with_line_comments_stays_one_working_line():
+    one_line = dbt_failures.one_line("select 1 -- the rule\nfrom t -- where\n")
+    assert one_line == "select 1 /* the rule */ from t /* where */"

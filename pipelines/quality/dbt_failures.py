@@ -10,6 +10,7 @@ failing rows may hold classified data that does not belong in a run log.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -41,7 +42,7 @@ class TestFailure:
         rows = "1 row breaks" if self.failures == 1 else f"{self.failures} rows break"
         head = f"dbt test {self.test} on {on} failed: {rows} the rule"
         if not self.rows:
-            return f"{head}; list them with: lakehouse sql {self.query!r}"
+            return f"{head}; list them with: lakehouse sql {one_line(self.query)!r}"
         shown = []
         for row, line in zip(self.rows, self.lines, strict=True):
             where = f"{self.seed_file} line {line}: " if line else ""
@@ -60,7 +61,7 @@ def failures(run_results: dict[str, Any], manifest: dict[str, Any], project_dir:
             continue
         failure = TestFailure(node["name"], tested_datasets(node, nodes), result["status"],
                               int(result.get("failures") or 0), (result.get("message") or "").strip(),
-                              " ".join((result.get("compiled_code") or "").split()))
+                              result.get("compiled_code") or "")
         reads = [nodes.get(t, {}) for t in node.get("depends_on", {}).get("nodes", [])]
         on_one_seed = len(reads) == 1 and reads[0].get("resource_type") == "seed"
         if con is not None and failure.status == "fail" and failure.query and on_one_seed:
@@ -71,9 +72,14 @@ def failures(run_results: dict[str, Any], manifest: dict[str, Any], project_dir:
     return found
 
 
+def one_line(sql: str) -> str:
+    """The query on one line for a shell: line comments become block comments, so they end where they did."""
+    return " ".join(re.sub(r"--([^\n]*)", lambda m: f"/*{m.group(1)} */", sql).split())
+
+
 def failing_rows(con: duckdb.DuckDBPyConnection, query: str, limit: int = SHOW_ROWS) -> list[dict[str, Any]]:
     try:
-        cursor = con.execute(f"SELECT * FROM ({query}) AS failing LIMIT {limit}")
+        cursor = con.execute(f"SELECT * FROM ({query}\n) AS failing LIMIT {limit}")
     except duckdb.Error:
         return []  # the count and the query still reach the user
     names = [d[0] for d in cursor.description]

@@ -10,12 +10,17 @@
 --                 (seed carbon_reduction_facility_parameters); a loan originated before the first period in
 --                 force has no refinancing (refinancing_share null, base 0).
 
+{%- set quarter_end = "cast(" ~ dbt.dateadd('month', 2, dbt.date_trunc('quarter', 'report_month')) ~ " as date)" %}
+{{ config(**incremental_by_period('quarter_end_month')) }}
+
 with
 
+-- kept quarter by quarter: a quarter is recomputed when a report of one of its months is (re)loaded
 loans as (
 
     select * from {{ ref('stg_bank__loans') }}
     where is_crf_eligible
+        and {{ periods_to_rebuild([[ref('stg_bank__loans'), quarter_end, 'loaded_at']], quarter_end) }}
 
 ),
 
@@ -145,7 +150,8 @@ final as (
             when flagged.is_origination_report and parameters.refinancing_share is not null
                 then cast(flagged.balance_yuan * parameters.refinancing_share as decimal(24, 6))
             else cast(0 as decimal(24, 6))
-        end as refinancing_base_yuan
+        end as refinancing_base_yuan,
+        flagged.loaded_at as inputs_loaded_at
     from flagged
     left join parameters
         on flagged.origination_date >= parameters.valid_from

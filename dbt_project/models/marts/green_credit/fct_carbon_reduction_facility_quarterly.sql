@@ -8,11 +8,15 @@
 --   refinancing          refinancing_share (60%) × principal of the loans originated in the quarter, to the fen
 -- A quarter is published for a bank once the bank's report of the quarter's last month is in the lake.
 
+{{ config(**incremental_by_period('quarter_end_month')) }}
+
 with
 
 crf_loans as (
 
     select * from {{ ref('int_green_credit__crf_loans') }}
+    where {{ periods_to_rebuild([[ref('int_green_credit__crf_loans'), 'quarter_end_month', 'inputs_loaded_at']],
+                                'quarter_end_month') }}
 
 ),
 
@@ -36,7 +40,8 @@ outstanding as (
         sum(balance_yuan) as outstanding_yuan,
         sum(balance_times_rate) as balance_times_rate,
         sum(attributed_annual_co2e_reduction_t) as attributed_annual_co2e_reduction_t,
-        sum(case when is_attribution_capped then 1 else 0 end) as capped_loan_count
+        sum(case when is_attribution_capped then 1 else 0 end) as capped_loan_count,
+        max(inputs_loaded_at) as inputs_loaded_at
     from crf_loans
     where report_month = quarter_end_month
     group by bank_code, quarter_end_month, crf_field_code
@@ -52,7 +57,8 @@ originated as (
         max(bank_name) as bank_name,
         count(*) as originated_loan_count,
         sum(balance_yuan) as originated_yuan,
-        sum(refinancing_base_yuan) as refinancing_base_yuan
+        sum(refinancing_base_yuan) as refinancing_base_yuan,
+        max(inputs_loaded_at) as inputs_loaded_at
     from crf_loans
     where is_origination_report
     group by bank_code, quarter_end_month, crf_field_code
@@ -75,7 +81,8 @@ joined as (
         outstanding.attributed_annual_co2e_reduction_t,
         originated.originated_loan_count,
         originated.originated_yuan,
-        originated.refinancing_base_yuan
+        originated.refinancing_base_yuan,
+        greatest(outstanding.inputs_loaded_at, originated.inputs_loaded_at) as inputs_loaded_at
     from outstanding
     full outer join originated
         on originated.bank_code = outstanding.bank_code
@@ -108,7 +115,8 @@ final as (
             as attributed_annual_co2e_reduction_t,
         cast(coalesce(joined.missing_inputs_loan_count, 0) as bigint) as missing_inputs_loan_count,
         cast(coalesce(joined.capped_loan_count, 0) as bigint) as capped_attribution_loan_count,
-        cast(round(coalesce(joined.refinancing_base_yuan, 0), 2) as decimal(20, 2)) as refinancing_amount_yuan
+        cast(round(coalesce(joined.refinancing_base_yuan, 0), 2) as decimal(20, 2)) as refinancing_amount_yuan,
+        max(joined.inputs_loaded_at) over (partition by joined.quarter_end_month) as inputs_loaded_at
     from joined
     inner join bank_reports
         on bank_reports.bank_code = joined.bank_code

@@ -1,11 +1,11 @@
-{{ config(**monthly_incremental()) }}
+{{ config(**incremental_by_period('report_month')) }}
 
 with
 
 loans as (
 
     select * from {{ ref('stg_bank__loans') }}
-    where {{ months_to_rebuild(ref('stg_bank__loans')) }}
+    where {{ periods_to_rebuild([[ref('stg_bank__loans'), 'report_month', 'loaded_at']], 'report_month') }}
 
 ),
 
