@@ -1,0 +1,40 @@
+{{ config(meta={"dagster": {"ref": {"name": "fct_green_loan_statistics_monthly"}}}) }}
+{#- The statistics mart's totals per month equal the staging loans they summarise, to the fen: total balance,
+    green balance, loan counts, non-performing balance and flow. A row here means the mart lost, doubled or
+    rounded loans between staging and publication. -#}
+with mart as (
+    select report_month,
+           sum(balance_yuan) as total_yuan,
+           sum(case when is_green then balance_yuan else 0 end) as green_yuan,
+           sum(loan_count) as loans,
+           sum(npl_balance_yuan) as npl_yuan,
+           sum(flow_yuan) as flow_yuan
+    from {{ ref('fct_green_loan_statistics_monthly') }}
+    group by report_month
+),
+
+staging as (
+    select report_month,
+           sum(balance_yuan) as total_yuan,
+           sum(case when is_green then balance_yuan else 0 end) as green_yuan,
+           count(*) as loans,
+           sum(case when five_category in ('次级', '可疑', '损失') then balance_yuan else 0 end) as npl_yuan,
+           sum(case when {{ dbt.date_trunc('month', 'origination_date') }} = report_month then balance_yuan else 0 end)
+               as flow_yuan
+    from {{ ref('stg_bank__loans') }}
+    group by report_month
+)
+
+select coalesce(mart.report_month, staging.report_month) as report_month,
+       mart.total_yuan as mart_total_yuan, staging.total_yuan as staging_total_yuan,
+       mart.green_yuan as mart_green_yuan, staging.green_yuan as staging_green_yuan,
+       mart.loans as mart_loans, staging.loans as staging_loans,
+       mart.npl_yuan as mart_npl_yuan, staging.npl_yuan as staging_npl_yuan,
+       mart.flow_yuan as mart_flow_yuan, staging.flow_yuan as staging_flow_yuan
+from mart
+full outer join staging on mart.report_month = staging.report_month
+where mart.total_yuan is distinct from staging.total_yuan
+   or mart.green_yuan is distinct from staging.green_yuan
+   or mart.loans is distinct from staging.loans
+   or mart.npl_yuan is distinct from staging.npl_yuan
+   or mart.flow_yuan is distinct from staging.flow_yuan
