@@ -1,0 +1,35 @@
+{{ config(meta={"dagster": {"ref": {"name": "fct_financed_emissions_loan_yearly"}}}) }}
+-- The loan financed-emissions mart holds every loan of stg_bank__loans once per year it was reported, with its
+-- balance at its last reported month of that year, to the fen. A row here means a loan was lost, doubled or
+-- given another month's balance between staging and the mart.
+with staging as (
+    select bank_code, loan_id, report_month, balance_yuan,
+           row_number() over (partition by bank_code, loan_id, extract(year from report_month)
+                              order by report_month desc) as month_rank
+    from {{ ref('stg_bank__loans') }}
+),
+
+staging_year_end as (
+    select bank_code, cast(extract(year from report_month) as integer) as year,
+           sum(balance_yuan) as outstanding_yuan, count(*) as loans
+    from staging
+    where month_rank = 1
+    group by bank_code, extract(year from report_month)
+),
+
+mart as (
+    select bank_code, year, sum(outstanding_yuan) as outstanding_yuan, count(*) as loans
+    from {{ ref('fct_financed_emissions_loan_yearly') }}
+    group by bank_code, year
+)
+
+select coalesce(mart.bank_code, staging_year_end.bank_code) as bank_code,
+       coalesce(mart.year, staging_year_end.year) as year,
+       mart.outstanding_yuan as mart_outstanding_yuan, staging_year_end.outstanding_yuan as staging_outstanding_yuan,
+       mart.loans as mart_loans, staging_year_end.loans as staging_loans
+from mart
+full outer join staging_year_end
+    on mart.bank_code = staging_year_end.bank_code
+    and mart.year = staging_year_end.year
+where coalesce(mart.outstanding_yuan, 0) <> coalesce(staging_year_end.outstanding_yuan, 0)
+   or coalesce(mart.loans, 0) <> coalesce(staging_year_end.loans, 0)
