@@ -13,6 +13,19 @@
 -- an approximation of PCAF's book value of debt (which excludes non-debt liabilities such as payables); EVIC lacks
 -- minority interests (not delivered). The factor is capped at 1 (PCAF: no more than 100% of a borrower's emissions
 -- is attributed), is_factor_capped says where. A factor that cannot be computed is null, missing_inputs says why.
+-- Kept year by year (macro incremental_by_period): a year is recomputed when a loan report, financial statement or
+-- market-data row of that year is (re)loaded after the newest inputs_loaded_at of the table; inputs_loaded_at is the
+-- load time of the loan report row the outstanding is taken from (a financial or market-data delivery newer than
+-- every loan report makes the year rebuild again on the next run: an extra rebuild, never a missed one).
+
+{%- set loan_year = "cast(extract(year from report_month) as integer)" %}
+{%- set trade_year = "cast(extract(year from trade_month) as integer)" %}
+{%- set watched = [
+    [ref('stg_bank__loans'), loan_year, 'loaded_at'],
+    [ref('stg_enterprise__financials'), 'year', '_loaded_at'],
+    [ref('stg_enterprise__market_data'), trade_year, '_loaded_at'],
+] %}
+{{ config(**incremental_by_period('year')) }}
 
 with
 
@@ -29,8 +42,10 @@ loans as (
         industry_code,
         product,
         balance_yuan,
-        project_total_investment_yuan
+        project_total_investment_yuan,
+        loaded_at
     from {{ ref('stg_bank__loans') }}
+    where {{ periods_to_rebuild(watched, loan_year) }}
 
 ),
 
@@ -70,6 +85,7 @@ financials as (
 
     select credit_code, year, equity_yuan, total_liabilities_yuan
     from {{ ref('stg_enterprise__financials') }}
+    where {{ periods_to_rebuild(watched, 'year') }}
 
 ),
 
@@ -91,6 +107,7 @@ year_end_market_caps as (
         market_cap_yuan
     from {{ ref('stg_enterprise__market_data') }}
     where extract(month from trade_month) = 12
+        and {{ periods_to_rebuild(watched, trade_year) }}
 
 ),
 
@@ -117,7 +134,8 @@ joined as (
         financials.equity_yuan,
         financials.total_liabilities_yuan,
         year_end_market_caps.market_cap_yuan,
-        retail_parameters.default_attribution_factor
+        retail_parameters.default_attribution_factor,
+        loan_years.loaded_at
     from loan_years
     left join asset_classes
         on asset_classes.product = loan_years.product
@@ -212,7 +230,8 @@ final as (
             case when asset_class = 'motor_vehicle_loan' then 'vehicle_value' end,
             case when asset_class in ('mortgage', 'motor_vehicle_loan') and default_attribution_factor is null
                 then 'pcaf_retail_parameters' end
-        ), '') as missing_inputs
+        ), '') as missing_inputs,
+        loaded_at as inputs_loaded_at
     from with_factor
 
 )

@@ -11,12 +11,18 @@
 --                         high_carbon_industries): high_carbon_outstanding_yuan
 -- Every loan is counted in outstanding_yuan, out-of-scope (consumer) loans included, so the mart reconciles to the
 -- loan mart (singular test assert_pcaf_bank_industry_outstanding_reconciles_to_loans).
+-- Kept year by year (macro incremental_by_period): a year is recomputed when its loan-mart rows are rebuilt;
+-- inputs_loaded_at is the newest inputs_loaded_at of the year's loans.
+
+{{ config(**incremental_by_period('year')) }}
 
 with
 
 loans as (
 
     select * from {{ ref('fct_financed_emissions_loan_yearly') }}
+    where {{ periods_to_rebuild([[ref('fct_financed_emissions_loan_yearly'), 'year', 'inputs_loaded_at']],
+                                'year') }}
 
 ),
 
@@ -51,7 +57,8 @@ aggregated as (
         sum(financed_scope1_tco2e + financed_scope2_tco2e) as financed_scope12_tco2e,
         sum(case when data_quality_score is not null then data_quality_score * outstanding_yuan end)
             as score_weighted_outstanding,
-        sum(case when data_quality_score is not null then outstanding_yuan end) as scored_outstanding_yuan
+        sum(case when data_quality_score is not null then outstanding_yuan end) as scored_outstanding_yuan,
+        max(inputs_loaded_at) as inputs_loaded_at
     from loans
     group by year, bank_code, industry_section, high_carbon_sector
 
@@ -88,7 +95,8 @@ final as (
         nullif(concat_ws(', ',
             case when aggregated.outstanding_emissions_unknown_yuan > 0 then 'financed_emissions' end,
             case when aggregated.unmapped_loan_count > 0 then 'asset_class' end
-        ), '') as missing_inputs
+        ), '') as missing_inputs,
+        max(aggregated.inputs_loaded_at) over (partition by aggregated.year) as inputs_loaded_at
     from aggregated
     left join sections
         on sections.section_code = aggregated.industry_section

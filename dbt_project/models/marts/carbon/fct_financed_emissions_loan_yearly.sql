@@ -14,12 +14,23 @@
 -- Industry = the borrower's GB/T 4754-2017 class as the bank reports it; high-carbon sector by seed
 -- high_carbon_industries (JR/T 0227-2021 / national carbon market sectors). Individuals' ids are not published:
 -- borrower_credit_code is kept for enterprises (企业) only.
+-- Kept year by year (macro incremental_by_period): a year is recomputed when its attribution rows, emissions or
+-- financial statements are (re)loaded after the newest inputs_loaded_at of the mart; inputs_loaded_at is the
+-- attribution row's (the load time of the loan report the outstanding comes from).
+
+{%- set watched = [
+    [ref('int_carbon__pcaf_loan_attribution'), 'year', 'inputs_loaded_at'],
+    [ref('stg_enterprise__energy_emissions'), 'year', '_loaded_at'],
+    [ref('stg_enterprise__financials'), 'year', '_loaded_at'],
+] %}
+{{ config(**incremental_by_period('year')) }}
 
 with
 
 attribution as (
 
     select * from {{ ref('int_carbon__pcaf_loan_attribution') }}
+    where {{ periods_to_rebuild(watched, 'year') }}
 
 ),
 
@@ -27,6 +38,7 @@ emissions as (
 
     select credit_code, year, scope1_tco2e, scope2_tco2e, verification_status
     from {{ ref('stg_enterprise__energy_emissions') }}
+    where {{ periods_to_rebuild(watched, 'year') }}
 
 ),
 
@@ -34,6 +46,7 @@ revenues as (
 
     select credit_code, year, operating_revenue_yuan
     from {{ ref('stg_enterprise__financials') }}
+    where {{ periods_to_rebuild(watched, 'year') }}
 
 ),
 
@@ -172,7 +185,8 @@ final as (
              as decimal(18, 4)) as financed_scope2_tco2e,
         -- scope 3 of borrowers is in no source of the lake
         cast(null as decimal(18, 4)) as financed_scope3_tco2e,
-        borrower_emissions.all_missing_inputs as missing_inputs
+        borrower_emissions.all_missing_inputs as missing_inputs,
+        borrower_emissions.inputs_loaded_at
     from borrower_emissions
     left join quality_scores
         on quality_scores.emission_basis = borrower_emissions.emission_basis
