@@ -73,22 +73,52 @@ def read_frame(settings: Settings, dataset: str):
     return frame, snapshot
 
 
+def data_docs_dir(settings: Settings) -> Path:
+    """Great Expectations' Data Docs of every validated mart (static HTML; the API serves it at /data-docs/)."""
+    return settings.root / "lakehouse" / "data_docs"
+
+
+def gx_context(settings: Settings):
+    """A context whose suites and validation results are files beside the lake, so each validation adds its
+    result to one Data Docs site. Nothing else of GX is configured: suites live in pipelines/quality/suites."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        FilesystemStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=FilesystemStoreBackendDefaults(root_directory=str(settings.root / "lakehouse" / "gx")),
+        data_docs_sites={"lake": {
+            "class_name": "SiteBuilder", "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(data_docs_dir(settings))},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}}},
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
 def validate(settings: Settings, suite: Suite) -> SuiteResult:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics leave the machine
     import great_expectations as gx
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     frame, snapshot = read_frame(settings, suite.dataset)
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch = (context.data_sources.add_pandas("lake")
-             .add_dataframe_asset(suite.name)
-             .add_batch_definition_whole_dataframe("snapshot")
-             .get_batch(batch_parameters={"dataframe": frame}))
-    gx_suite = gx.ExpectationSuite(name=suite.name, expectations=[_expectation(e) for e in suite.expectations])
-    outcome = batch.validate(gx_suite)
+    context = gx_context(settings)
+    batch_definition = (context.data_sources.add_or_update_pandas("lake")
+                        .add_dataframe_asset(suite.name)
+                        .add_batch_definition_whole_dataframe(f"snapshot {snapshot}"))
+    gx_suite = context.suites.add_or_update(gx.ExpectationSuite(
+        name=suite.name, expectations=[_expectation(e) for e in suite.expectations]))
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=suite.name, data=batch_definition, suite=gx_suite))
+    checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+        name=suite.name, validation_definitions=[definition],
+        actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")]))
+    run = checkpoint.run(batch_parameters={"dataframe": frame})
+    [outcome] = run.run_results.values()
     failed = [
         {"expectation": r.expectation_config.type, "kwargs": {k: v for k, v in r.expectation_config.kwargs.items()
                                                                if k != "batch_id"},
