@@ -117,25 +117,13 @@ final as (
         cast(flagged.balance_yuan * flagged.interest_rate_pct as decimal(28, 6)) as balance_times_rate,
         flagged.project_total_investment_yuan,
         flagged.project_annual_co2e_reduction_t,
-        case
-            when flagged.is_investment_missing then null
-            when flagged.balance_yuan >= flagged.project_total_investment_yuan then cast(1 as decimal(9, 6))
-            else cast({{ exact_ratio('flagged.balance_yuan', 'flagged.project_total_investment_yuan', 6) }}
-                      as decimal(9, 6))
-        end as attribution_share,
+        {{ attribution_share('flagged.balance_yuan', 'flagged.project_total_investment_yuan') }} as attribution_share,
         case
             when flagged.is_investment_missing then null
             else flagged.balance_yuan > flagged.project_total_investment_yuan
         end as is_attribution_capped,
-        case
-            when flagged.is_investment_missing or flagged.is_reduction_missing then null
-            when flagged.balance_yuan >= flagged.project_total_investment_yuan
-                then cast(flagged.project_annual_co2e_reduction_t as decimal(18, 4))
-            else cast({{ exact_ratio(
-                    'cast(cast(flagged.project_annual_co2e_reduction_t as decimal(38, 4))'
-                    ~ ' * cast(flagged.balance_yuan as decimal(38, 2)) as decimal(38, 6))',
-                    'flagged.project_total_investment_yuan', 4) }} as decimal(18, 4))
-        end as attributed_annual_co2e_reduction_t,
+        {{ attributed_benefit('flagged.project_annual_co2e_reduction_t', 'flagged.balance_yuan',
+                              'flagged.project_total_investment_yuan') }} as attributed_annual_co2e_reduction_t,
         (flagged.is_investment_missing or flagged.is_reduction_missing or flagged.crf_field_code = 'unmapped')
             as has_missing_inputs,
         nullif({{ dbt.concat([

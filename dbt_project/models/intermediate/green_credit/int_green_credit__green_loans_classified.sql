@@ -197,22 +197,12 @@ final as (
         carbon_benefit_type,
         project_total_investment_yuan,
         project_annual_co2e_reduction_t,
-        case
-            when is_investment_missing then null
-            when balance_yuan >= project_total_investment_yuan then cast(1 as decimal(9, 6))
-            else cast({{ exact_ratio('balance_yuan', 'project_total_investment_yuan', 6) }} as decimal(9, 6))
-        end as attribution_share,
+        {{ attribution_share('balance_yuan', 'project_total_investment_yuan') }} as attribution_share,
         case when not is_investment_missing then balance_yuan > project_total_investment_yuan end
             as is_attribution_capped,
-        case
-            when is_investment_missing or is_reduction_missing then null
-            when balance_yuan >= project_total_investment_yuan
-                then cast(project_annual_co2e_reduction_t as decimal(18, 4))
-            else cast({{ exact_ratio(
-                    'cast(cast(project_annual_co2e_reduction_t as decimal(38, 4))'
-                    ~ ' * cast(balance_yuan as decimal(38, 2)) as decimal(38, 6))',
-                    'project_total_investment_yuan', 4) }} as decimal(18, 4))
-        end as attributed_annual_co2e_avoided_t,
+        -- a reduction of 0 reported for a green project is taken as not reported (flagged, not attributed)
+        {{ attributed_benefit('nullif(project_annual_co2e_reduction_t, 0)', 'balance_yuan',
+                              'project_total_investment_yuan') }} as attributed_annual_co2e_avoided_t,
         -- the loan report has no project standard-coal figure: never invented, never 0
         cast(null as decimal(18, 4)) as standard_coal_saved_tce,
         (is_investment_missing or is_reduction_missing) as is_co2e_input_missing,
