@@ -97,6 +97,10 @@ def gx_context(settings: Settings):
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}}},
         progress_bars=ProgressBarsConfig(globally=False),
     )
+    # Validation definitions and checkpoints name the run's in-memory data source: remade every run, never kept
+    # (a kept one would point at a data source that no longer exists).
+    for store in ("validation_definition_store", "checkpoint_store"):
+        config.stores[store]["store_backend"] = {"class_name": "InMemoryStoreBackend"}
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
@@ -109,7 +113,7 @@ def validate(settings: Settings, suite: Suite) -> SuiteResult:
     context = gx_context(settings)
     batch_definition = (context.data_sources.add_or_update_pandas("lake")
                         .add_dataframe_asset(suite.name)
-                        .add_batch_definition_whole_dataframe(f"snapshot {snapshot}"))
+                        .add_batch_definition_whole_dataframe("frame"))
     gx_suite = context.suites.add_or_update(gx.ExpectationSuite(
         name=suite.name, expectations=[_expectation(e) for e in suite.expectations]))
     definition = context.validation_definitions.add_or_update(
