@@ -1,0 +1,1 @@
+"""The one screen (一屏通览): the city's green-finance dashboard, computed from the published marts."""
