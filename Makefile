@@ -14,12 +14,13 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 PG_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
 
-.PHONY: help setup run test test-services ui lint manifest clean clean-lake lock bench demo catalog-site
+.PHONY: help setup run test test-services ui serve lint manifest clean clean-lake lock bench demo catalog-site
 help:
 	@echo "make run     set up .venv, land demo data if landing/ is empty, run ingest → dbt → checks → publish"
 	@echo "            (SELECT='+key:\"published/fct_green_loan_balance_monthly\"' runs one mart's lineage only)"
 	@echo "make test    set up .venv and run the whole test suite"
 	@echo "make ui      Dagster UI on http://127.0.0.1:3000"
+	@echo "make serve   the one screen, the data API and the Data Docs on http://127.0.0.1:8000 (PORT=…)"
 	@echo "make bench   benchmarks (not tests): one city-scale month of loans ingested, results in bench/results.md"
 	@echo "make demo    (re)generate demo data into landing/ (SCALE=0.01 MONTHS=2019-01:2025-12 by default)"
 	@echo "make catalog-site  the data catalog as static HTML (lakehouse/catalog_site/index.html), browsable offline"
@@ -70,8 +71,17 @@ bench: setup
 test: setup test-services
 	$(BIN)/python -m pytest -n auto --dist loadfile
 
-# The tests start their own PostgreSQL cluster (tests/services.py); they need the server binaries.
+# The tests start their own PostgreSQL cluster (tests/services.py), so they need the server binaries; the one
+# screen's test loads the page in Debian's headless Chromium (never a browser downloaded at test time).
 test-services:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian's chromium for the one screen's browser test"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+		else \
+			echo "warning: tests/test_dashboard.py needs chromium: sudo apt-get install chromium" >&2; \
+		fi; \
+	fi
 ifeq ($(PG_INITDB),)
 	@if [ "$$(id -u)" = 0 ]; then \
 		echo "installing PostgreSQL server binaries (Debian package postgresql) for the tests"; \
@@ -83,6 +93,10 @@ endif
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+PORT ?= 8000
+serve: setup
+	$(BIN)/lakehouse serve --host 127.0.0.1 --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

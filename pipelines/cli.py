@@ -6,6 +6,7 @@
     lakehouse dbt ARGS…                 dbt of this venv, pointed at the lake (under the writer lock)
     lakehouse init                      install the DuckDB extensions and create the lake
     lakehouse catalog build|search|show|lineage|site    the data catalog (pipelines/cli_catalog.py)
+    lakehouse serve [--host 127.0.0.1] [--port 8000]    the data API, the one screen and the Data Docs, read-only
 
 Every location comes from ``pipelines.settings`` (LAKEHOUSE_ROOT, LAKEHOUSE_CATALOG, …). Readers attach
 the lake READ_ONLY and never take the writer lock, so they work while a pipeline writes. ``sql`` and
@@ -578,7 +579,22 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------------- main
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The data API (pipelines/api) on this machine, read-only on the lake; uvicorn until Ctrl-C."""
+    import uvicorn
+
+    from pipelines.api.app import create_app
+
+    app = create_app(settings_module.load())  # a bad api_access.yml fails here, before the port opens
+    base = f"http://{args.host}:{args.port}"
+    print(f"{PROG} serve: the one screen {base}/ · the API {base}/api/v1 (OpenAPI: /openapi.json) · "
+          f"Data Docs {base}/data-docs/", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
 COMMANDS = {"sql": cmd_sql, "status": cmd_status, "shell": cmd_shell, "dbt": cmd_dbt, "init": cmd_init,
+            "serve": cmd_serve,
             "catalog": cli_catalog.cmd_catalog}
 
 
@@ -600,6 +616,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("dbt", help="run dbt on the lake; every further argument goes to dbt", add_help=False)
     sub.add_parser("init", help="install the DuckDB extensions and create the lake")
     cli_catalog.add_parser(sub)
+    serve = sub.add_parser("serve", help="serve the published marts over HTTP (the data API, read-only)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: localhost only)")
+    serve.add_argument("--port", type=int, default=8000)
     return parser
 
 
