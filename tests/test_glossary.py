@@ -7,6 +7,7 @@ plus the ones its SQL selects (staging models document only some of theirs).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -84,11 +85,21 @@ def _documented_models() -> dict[str, dict]:
     return documented
 
 
+def _compiled_sql() -> dict[str, str]:
+    """Each model's SQL as dbt compiled it (``make manifest``), where macros leave no Jinja to guess around."""
+    manifest = DBT_PROJECT / "target" / "manifest.json"
+    if not manifest.exists():
+        return {}
+    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
+    return {n["name"]: n["compiled_code"] for n in nodes if n["resource_type"] == "model" and n.get("compiled_code")}
+
+
 @cache
 def dbt_models() -> dict[str, Model]:
     """Every model of the dbt project by dataset name (``staging.stg_bank__loans``)."""
     schemas = _schemas_by_folder()
     documented = _documented_models()
+    compiled = _compiled_sql()
     models = {}
     for path in sorted(MODELS.rglob("*.sql")):
         sql = path.read_text(encoding="utf-8")
@@ -97,7 +108,7 @@ def dbt_models() -> dict[str, Model]:
         dataset = f"{schemas[path.relative_to(MODELS).parts[0]]}.{path.stem}"
         models[dataset] = Model(
             dataset=dataset,
-            columns=frozenset(output_columns(sql)) | frozenset(column_meta),
+            columns=frozenset(output_columns(compiled.get(path.stem, sql))) | frozenset(column_meta),
             column_meta=column_meta,
             meta=_meta(properties),
             refs=frozenset(REF.findall(sql)),
