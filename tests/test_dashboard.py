@@ -29,26 +29,16 @@ PENDING = [f for f in figures.FIGURES if f.compute is None]
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory):
-    """Two demo months of every source through the whole pipeline: ingest, dbt, checks, publication, catalog."""
+def lake(tmp_path_factory, pipeline_template):
+    """Two demo months of every source through the whole pipeline (conftest's session build), this module's copy."""
+    from conftest import copy_pipeline, located_at
+
     root = tmp_path_factory.mktemp("lake")
-    from conftest import LOCATION_VARS
-
-    with pytest.MonkeyPatch.context() as mp:
-        for var in LOCATION_VARS:  # never the developer's own lake
-            mp.delenv(var, raising=False)
-        mp.setenv("LAKEHOUSE_ROOT", str(root))
-        (root / "dagster").mkdir()
-        mp.setenv("DAGSTER_HOME", str(root / "dagster"))
-        mp.setenv("LAKEHOUSE_OPENLINEAGE_FILE", str(root / "openlineage.jsonl"))
-        from pipelines import run
+    copy_pipeline(pipeline_template, root)
+    with located_at(root):
         from pipelines import settings as settings_module
-        from pipelines.demo.sources import generate_all
 
-        settings = settings_module.load()
-        generate_all(settings.landing, scale=0.002, seed=7, months=["2020-11", "2020-12"])
-        assert run.main([]) == 0
-        yield settings
+        yield settings_module.load()
 
 
 def free_port() -> int:
@@ -154,6 +144,10 @@ def test_every_live_figure_carries_the_publication_it_was_read_from(lake, server
         fig = by_id[spec.id]
         pub = published.get(spec.dataset)
         assert pub is not None, f"{spec.dataset} is not published in the demo lake: the figure cannot be tested"
+        if pub.row_count == 0:  # published but empty: an honest "no rows", never a made-up zero
+            assert (fig["status"], fig["traces"]) == ("empty", []), fig
+            assert fig["message"] == figures.STATUS_TEXT["empty"]
+            continue
         assert fig["status"] == "ok", fig
         assert fig["dataset"] == spec.dataset
         assert fig["publication"]["version"] == pub.version
@@ -165,6 +159,16 @@ def test_every_live_figure_carries_the_publication_it_was_read_from(lake, server
         fig = by_id[spec.id]
         assert (fig["status"], fig["traces"], fig["publication"]) == ("pending", [], None)
         assert spec.dataset in fig["message"] and "待接入" in fig["message"]
+
+
+def test_every_figure_of_an_empty_published_mart_draws_nothing(lake):
+    """A published mart without rows (small demo months can leave one empty) gives no trace, hence the "no rows"
+    state, and no error."""
+    with reader(lake) as con:
+        for spec in LIVE:
+            empty = f"(SELECT * FROM {resolve(con, spec.dataset).relation()} WHERE false)"
+            traces, _, _ = spec.compute(con, empty)
+            assert traces == [], spec.id
 
 
 def test_a_mart_never_published_shows_no_number(lake):
@@ -199,6 +203,9 @@ def test_every_chart_with_data_is_drawn(page):
     parsed, _, dom = page
     assert parsed.by_id["status"]["data-state"] == "ready", parsed.by_id["status"]
     for spec in LIVE:
+        if parsed.by_id[f"figure-{spec.id}"]["data-status"] == "empty":
+            assert f"chart-{spec.id}" not in parsed.by_id, spec.id
+            continue
         chart = parsed.by_id.get(f"chart-{spec.id}")
         assert chart is not None and chart.get("data-rendered") == "true", spec.id
         classes = parsed.classes_in[f"chart-{spec.id}"]
@@ -325,3 +332,128 @@ def test_climate_stress_shows_each_banks_published_path_and_verdict(lake, page):
     shown = {(bank, scenario): trace["name"] for trace in values(parsed, "climate_stress_pass_fail")
              for scenario, bank in zip(trace["x"], trace["y"], strict=True)}
     assert shown == {cell: {1: "通过", 0: "未通过", None: "缺数据"}[v] for cell, v in verdict.items()}
+
+
+def figures_json(server) -> dict[str, dict]:
+    base, _ = server
+    return {f["id"]: f for f in requests.get(base + "/dashboard/figures.json", timeout=120).json()["figures"]}
+
+
+def drawn(parsed: Elements, figure_id: str) -> list[dict]:
+    """The traces drawn, or none when the published mart had no rows (checked to be so)."""
+    if parsed.by_id[f"figure-{figure_id}"]["data-status"] == "empty":
+        return []
+    return values(parsed, figure_id)
+
+
+def pct_of(value, target) -> float | None:
+    return None if value is None else round(float(value / target * 100), 2)
+
+
+def test_plan_indicators_show_the_published_values_against_the_2025_targets(lake, server, page):
+    parsed, _, _ = page
+    with reader(lake) as con:
+        rows = published_rows(con, "marts.fct_plan_indicator_progress",
+                              "SELECT indicator_name || '（' || unit || '）', value_2020, value_2025_target, "
+                              "lake_value, trajectory_value, on_track, missing_inputs FROM {mart} "
+                              "WHERE plan_period = '十四五' AND value_2025_target IS NOT NULL AND report_month = "
+                              "(SELECT max(report_month) FROM {mart} WHERE plan_period = '十四五')")
+        share = published_rows(con, "marts.fct_plan_indicator_progress",
+                               "SELECT DISTINCT value_2025_target FROM {mart} WHERE plan_period = '十四五' "
+                               "AND measure_key = 'green_loan_share_pct'")
+    assert len(rows) == 7, rows  # the 14th plan's indicator table
+    traces = {t["name"]: dict(zip(t["y"], t["x"], strict=True)) for t in values(parsed, "plan_indicators")}
+    state = {True: "湖仓值·达到轨迹", False: "湖仓值·落后于轨迹", None: "湖仓值·无轨迹可比"}
+    expected_bars: dict[str, dict] = defaultdict(dict)
+    for label, _, target, lake_value, _, on_track, _ in rows:
+        if lake_value is not None:
+            expected_bars[state[on_track]][label] = pct_of(lake_value, target)
+    assert {name: bars for name, bars in traces.items() if name.startswith("湖仓值")} == expected_bars
+    assert traces["规划2020年值"] == {r[0]: pct_of(r[1], r[2]) for r in rows}
+    on_path = {r[0]: pct_of(r[4], r[2]) for r in rows if r[4] is not None}
+    assert traces.get("当月轨迹值", {}) == on_path
+
+    # the indicators the lake cannot compute are named on the chart, with the missing source
+    layout = figures_json(server)["plan_indicators"]["layout"]
+    notes = " ".join(a["text"] for a in layout["annotations"]).replace("<br>　", " ")  # lines wrapped for the panel
+    missing = [r for r in rows if r[3] is None]
+    assert missing, "the demo lake computes every indicator: the missing-source note is not exercised"
+    for label, *_, missing_inputs in missing:
+        assert f"{label}： {missing_inputs}" in notes
+
+    # the green share's 2025 target, drawn on the green-share chart at the published value
+    [(target,)] = share
+    trend = figures_json(server)["green_share_trend"]["layout"]
+    [line] = trend["shapes"]
+    assert line["y0"] == line["y1"] == pytest.approx(float(target) / 100)
+    assert "2025年目标" in trend["annotations"][0]["text"]
+
+
+def test_supervision_breaches_show_the_published_breaches(lake, page):
+    parsed, _, _ = page
+    with reader(lake) as con:
+        rows = published_rows(con, "marts.fct_supervision_breaches_monthly",
+                              "SELECT report_month, coalesce(org_name, org_type) || ' · ' "
+                              "|| split_part(ratio_name, ' (', 1), severity, months_in_breach FROM {mart}")
+    label = {"minor": "轻度超限", "serious": "较重超限", "severe": "严重超限"}
+    latest = max((r[0] for r in rows), default=None)
+    expected: dict[str, dict] = defaultdict(dict)
+    per_month: dict[str, int] = defaultdict(int)
+    for month, name, severity, months in rows:
+        per_month[f"{month:%Y-%m}"] += 1
+        if month == latest:
+            expected[label[severity]][name] = months
+    shown = {t["name"]: dict(zip(t["y"], t["x"], strict=True)) for t in drawn(parsed, "supervision_breaches")}
+    assert shown == expected
+
+    totals: dict[str, int] = defaultdict(int)
+    for trace in drawn(parsed, "supervision_breaches_by_month"):
+        for month, n in zip(trace["x"], trace["y"], strict=True):
+            totals[month] += n
+    assert {m: n for m, n in totals.items() if n} == per_month
+    if per_month:  # every month between the first and the last breach has a bar, 0 included
+        assert list(totals) == sorted(totals) and len(totals) >= len(per_month)
+
+
+def test_risk_panels_show_published_counts_and_no_firm(lake, server, page):
+    parsed, _, dom = page
+    with reader(lake) as con:
+        watch = published_rows(con, "marts.fct_risk_watch_list_monthly",
+                               "SELECT watch_status, risk_score FROM {mart} "
+                               "WHERE report_month = (SELECT max(report_month) FROM {mart})")
+        signals = published_rows(con, "marts.fct_enterprise_risk_signals_monthly",
+                                 f"SELECT {', '.join(figures.RISK_SIGNALS)} FROM {{mart}} "
+                                 "WHERE report_month = (SELECT max(report_month) FROM {mart})")
+        firms = published_rows(con, "marts.fct_enterprise_risk_signals_monthly",
+                               "SELECT credit_code, enterprise_name FROM {mart}")
+        firms += published_rows(con, "marts.fct_risk_watch_list_monthly",
+                                "SELECT credit_code, enterprise_name FROM {mart}")
+    status_label = {"new": "新进入", "still": "持续在列", "left": "已移出"}
+    expected: dict[str, dict[str, int]] = {label: defaultdict(int) for label in status_label.values()}
+    for status, score in watch:
+        band = "未评分" if score is None else figures.SCORE_BANDS[min(int(score // 10), 9)]
+        expected[status_label[status]][band] += 1
+    shown = {t["name"]: {b: n for b, n in zip(t["x"], t["y"], strict=True) if n}
+             for t in drawn(parsed, "risk_watch_list")}
+    assert shown == ({f"{label}（{sum(c.values())}家）": dict(c) for label, c in expected.items()} if watch else {})
+
+    counts = {name: [0, 0] for name in figures.RISK_SIGNALS.values()}
+    for row in signals:
+        for column_value, name in zip(row, figures.RISK_SIGNALS.values(), strict=True):
+            if column_value is None:
+                counts[name][1] += 1
+            elif column_value == 1:
+                counts[name][0] += 1
+    traces = {t["name"]: dict(zip(t["x"], t["y"], strict=True)) for t in drawn(parsed, "risk_signals")}
+    if signals:
+        assert traces["信号触发企业数"] == {name: c[0] for name, c in counts.items()}
+        assert traces["缺数据无法判断"] == {name: c[1] for name, c in counts.items()}
+
+    # aggregates only: no credit code and no name of any listed or scored firm, on the screen or in the data behind it
+    assert firms, "the demo lake has no scored firm: the no-identification check is not exercised"
+    served = json.dumps(figures_json(server), ensure_ascii=False)
+    for code, name in firms:
+        assert code not in dom and code not in served
+        if name:
+            assert name not in dom and name not in served
+    assert dom.count(figures.AGGREGATES_ONLY) == 2  # each panel says why it shows counts only

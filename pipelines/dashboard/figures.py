@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -50,6 +51,22 @@ def _latest(con: duckdb.DuckDBPyConnection, relation: str, column: str) -> objec
     return con.execute(f"SELECT max({column}) FROM {relation}").fetchone()[0]
 
 
+PLAN_DATASET = "marts.fct_plan_indicator_progress"
+
+
+def plan_target(con: duckdb.DuckDBPyConnection, measure_key: str) -> tuple[float, str, Publication] | None:
+    """A 14th-plan 2025 target from the published plan mart: (target in the plan's unit, qualifier, publication)."""
+    try:
+        pub = resolve(con, PLAN_DATASET)
+    except NotPublished:
+        return None
+    row = con.execute(f"""
+        SELECT value_2025_target::DOUBLE, coalesce(target_qualifier, '') FROM {pub.relation()}
+        WHERE plan_period = '十四五' AND measure_key = ? AND value_2025_target IS NOT NULL
+        ORDER BY report_month DESC LIMIT 1""", [measure_key]).fetchone()
+    return (row[0], row[1], pub) if row else None
+
+
 def green_share_by_month(con, relation):
     rows = _rows(con, f"""
         SELECT strftime(report_month, '%Y-%m') AS month,
@@ -59,6 +76,15 @@ def green_share_by_month(con, relation):
              "x": [m for m, _ in rows], "y": [_num(s) for _, s in rows]}
     layout = {"yaxis": {"title": {"text": "绿色贷款余额 ÷ 各项贷款余额"}, "tickformat": ".1%"},
               "xaxis": {"title": {"text": "月份"}, "type": "category"}}
+    target = plan_target(con, "green_loan_share_pct")
+    if target is not None:  # the plan's 2025 target as a line: a goal, not a month's figure
+        value, qualifier, pub = target
+        layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": value / 100, "y1": value / 100,
+                             "line": {"color": "#d68910", "dash": "dash"}}]
+        layout["annotations"] = [{"xref": "paper", "x": 1, "y": value / 100, "xanchor": "right", "yanchor": "bottom",
+                                  "showarrow": False,
+                                  "text": f"2025年目标 {value:g}%{qualifier}（{PLAN_DATASET} v{pub.version}）"}]
+        layout["yaxis"]["rangemode"] = "tozero"
     period = f"{rows[0][0]} 至 {rows[-1][0]}" if rows else None
     return [trace] if rows else [], layout, period
 
@@ -177,13 +203,175 @@ def carbon_efficiency_grades(con, relation):
     return [trace] if counts else [], layout, f"{year} 年" if year else None
 
 
+def _pct_of(value, target) -> float | None:
+    return None if value is None or not target else round(float(value) / float(target) * 100, 2)
+
+
+PLAN_STATES = {True: ("湖仓值·达到轨迹", "#1e8449"), False: ("湖仓值·落后于轨迹", "#d68910"),
+               None: ("湖仓值·无轨迹可比", "#2e86c1")}
+
+
+def plan_indicator_progress(con, relation):
+    """The 14th plan's indicators of the latest month on one axis: every value as a percent of its 2025 target
+    (units differ: 亿元, %, 家); the lake's value coloured by whether it is on the trajectory, the plan's 2020 base
+    and the month's trajectory as markers. An indicator the lake cannot compute has no bar and says why."""
+    month = con.execute(f"SELECT max(report_month) FROM {relation} WHERE plan_period = '十四五'").fetchone()[0]
+    rows = _rows(con, f"""
+        SELECT indicator_name || '（' || unit || '）', unit, value_2020, value_2025_target,
+               coalesce(target_qualifier, ''), lake_value, trajectory_value, progress_pct, on_track, missing_inputs
+        FROM {relation} WHERE plan_period = '十四五' AND report_month = ? AND value_2025_target IS NOT NULL
+        ORDER BY seq""", [month])
+    traces = []
+    for state, (name, colour) in PLAN_STATES.items():
+        shown = [r for r in rows if r[5] is not None and r[8] is state]
+        if shown:
+            traces.append({
+                "type": "bar", "orientation": "h", "name": name, "marker": {"color": colour},
+                "y": [r[0] for r in shown], "x": [_pct_of(r[5], r[3]) for r in shown],
+                "hovertext": [f"湖仓值 {float(r[5]):g}{r[1]} · 2025年目标 {float(r[3]):g}{r[1]}{r[4]}"
+                              + ("" if r[7] is None else f" · 完成进度 {float(r[7]):g}%") for r in shown],
+                "hoverinfo": "text"})
+    on_path = [r for r in rows if r[6] is not None]
+    if on_path:
+        traces.append({"type": "scatter", "mode": "markers", "name": "当月轨迹值", "y": [r[0] for r in on_path],
+                       "x": [_pct_of(r[6], r[3]) for r in on_path],
+                       "marker": {"symbol": "line-ns-open", "size": 18, "color": "#c0392b"}})
+    if rows:
+        traces.append({"type": "scatter", "mode": "markers", "name": "规划2020年值", "y": [r[0] for r in rows],
+                       "x": [_pct_of(r[2], r[3]) for r in rows],
+                       "marker": {"symbol": "diamond", "size": 9, "color": "#5d6d7e"}})
+    # named under the chart, one line for the indicator and one for the reason: the screen says which indicators
+    # the lake cannot compute, and what source is missing
+    missing = [f"{r[0]}：<br>　" + "<br>　".join(textwrap.wrap(r[9], 80)) for r in rows if r[5] is None]
+    lines = sum(m.count("<br>") + 1 for m in missing)
+    labels = [r[0] for r in rows]
+    layout = {"height": 120 + 36 * len(rows) + 17 * lines, "barmode": "overlay",
+              "margin": {"l": 20, "r": 20, "t": 40, "b": 80 + 17 * lines},
+              "legend": {"orientation": "h", "x": 0, "y": 1.02, "xanchor": "left", "yanchor": "bottom"},
+              "xaxis": {"title": {"text": "占2025年目标的百分比（红色虚线：2025年目标）"}, "ticksuffix": "%"},
+              "yaxis": {"automargin": True, "type": "category", "categoryorder": "array", "categoryarray": labels,
+                        "autorange": "reversed"},
+              "shapes": [{"type": "line", "yref": "paper", "y0": 0, "y1": 1, "x0": 100, "x1": 100,
+                          "line": {"color": "#c0392b", "dash": "dash"}}],
+              "annotations": []}
+    if missing:
+        layout["annotations"].append({"xref": "paper", "yref": "paper", "x": 0, "y": 0, "xanchor": "left",
+                                      "yanchor": "top", "yshift": -45, "align": "left", "showarrow": False,
+                                      "font": {"size": 11}, "text": "湖仓无法计算：<br>" + "<br>".join(missing)})
+    return (traces if rows else []), layout, f"{month:%Y-%m}" if month else None
+
+
+SEVERITIES = {"minor": ("轻度", "#f4d03f"), "serious": ("较重", "#e67e22"), "severe": ("严重", "#c0392b")}
+
+
+def supervision_breaches_latest(con, relation):
+    """Each breach of the latest month: organisation × ratio (its name; the formula in the hover text), bar length =
+    consecutive months in breach. Organisations are companies, named in their returns (L1 in the catalog)."""
+    month = _latest(con, relation, "report_month")
+    rows = _rows(con, f"""
+        SELECT coalesce(org_name, org_type) || ' · ' || split_part(ratio_name, ' (', 1), severity, months_in_breach,
+               strftime(breach_since, '%Y-%m'), excess::DOUBLE, ratio_name
+        FROM {relation} WHERE report_month = ? ORDER BY org_type, org_name, org_code, ratio_code""", [month])
+    traces = []
+    for severity, (label, colour) in SEVERITIES.items():
+        shown = [r for r in rows if r[1] == severity]
+        if shown:
+            traces.append({
+                "type": "bar", "orientation": "h", "name": f"{label}超限", "marker": {"color": colour},
+                "y": [r[0] for r in shown], "x": [r[2] for r in shown], "hoverinfo": "text",
+                "hovertext": [f"{r[5]}<br>自 {r[3]} 起连续 {r[2]} 个月"
+                              + ("（比值无法计算）" if r[4] is None else f"，超出限额 {r[4]:.1%}") for r in shown]})
+    layout = {"height": max(340, 120 + 28 * len(rows)), "barmode": "overlay",
+              "xaxis": {"title": {"text": "连续违规月数"}, "dtick": 1, "rangemode": "tozero"},
+              "yaxis": {"automargin": True, "type": "category", "categoryorder": "array",
+                        "categoryarray": [r[0] for r in rows], "autorange": "reversed"}}
+    return traces, layout, f"{month:%Y-%m}" if month else None
+
+
+def supervision_breaches_by_month(con, relation):
+    """Breaches per month by severity, every month between the first and the last one listed (0 when none)."""
+    rows = _rows(con, f"""
+        WITH breaches AS (SELECT report_month, severity FROM {relation}),
+        months AS (
+            SELECT unnest(generate_series(min(report_month), max(report_month), INTERVAL 1 MONTH))::DATE AS m
+            FROM breaches)
+        SELECT strftime(m, '%Y-%m'), s.severity, count(b.report_month)
+        FROM months CROSS JOIN (VALUES ('minor'), ('serious'), ('severe')) s(severity)
+        LEFT JOIN breaches b ON b.report_month = m AND b.severity = s.severity
+        GROUP BY m, s.severity ORDER BY m""")
+    months = list(dict.fromkeys(r[0] for r in rows))
+    counts = {(m, s): n for m, s, n in rows}
+    traces = [{"type": "bar", "name": f"{label}超限", "marker": {"color": colour}, "x": months,
+               "y": [counts.get((m, severity), 0) for m in months]}
+              for severity, (label, colour) in SEVERITIES.items()]
+    layout = {"barmode": "stack", "yaxis": {"title": {"text": "违规项数（机构×指标）"}},
+              "xaxis": {"title": {"text": "月份"}, "type": "category"}}
+    return (traces if months else []), layout, f"{months[0]} 至 {months[-1]}" if months else None
+
+
+WATCH_STATUSES = {"new": ("新进入", "#c0392b"), "still": ("持续在列", "#d68910"), "left": ("已移出", "#27ae60")}
+SCORE_BANDS = [f"{low}–{low + 10}" for low in range(0, 100, 10)]
+UNSCORED = "未评分"
+
+
+def risk_watch_list_scores(con, relation):
+    """The latest month's watch list as counts only: firms per score band (10 points), stacked by status; the
+    legend carries the count of each status. No credit code, no name: the list is about single enterprises and
+    individual businesses (L3)."""
+    month = _latest(con, relation, "report_month")
+    rows = _rows(con, f"""
+        SELECT watch_status, CASE WHEN risk_score IS NULL THEN NULL ELSE least(floor(risk_score / 10), 9) END::INT,
+               count(*)
+        FROM {relation} WHERE report_month = ? GROUP BY ALL""", [month])
+    bands = SCORE_BANDS + ([UNSCORED] if any(r[1] is None for r in rows) else [])
+    traces = []
+    for status, (label, colour) in WATCH_STATUSES.items():
+        counts = {UNSCORED if band is None else SCORE_BANDS[band]: n for s, band, n in rows if s == status}
+        traces.append({"type": "bar", "name": f"{label}（{sum(counts.values())}家）", "marker": {"color": colour},
+                       "x": bands, "y": [counts.get(b, 0) for b in bands]})
+    layout = {"barmode": "stack", "yaxis": {"title": {"text": "企业数"}},
+              "xaxis": {"title": {"text": "风险评分（0–100）"}, "type": "category"}}
+    return (traces if rows else []), layout, f"{month:%Y-%m}" if month else None
+
+
+RISK_SIGNALS = {
+    "loan_overdue_signal": "贷款逾期", "loan_downgrade_signal": "五级分类下调",
+    "environmental_penalty_signal": "环保处罚",
+    "tax_rating_d_signal": "纳税信用D级", "dishonest_debtor_signal": "失信被执行人",
+    "carbon_efficiency_decline_signal": "碳效等级下降", "guarantee_concentration_signal": "对外担保过度集中",
+}
+
+
+def risk_signal_counts(con, relation):
+    """Per signal, the latest month's enterprises at 1 and those whose input is missing (unknown, not 0)."""
+    month = _latest(con, relation, "report_month")
+    present = ", ".join(f"count(*) FILTER (WHERE {column} = 1)" for column in RISK_SIGNALS)
+    unknown = ", ".join(f"count(*) FILTER (WHERE {column} IS NULL)" for column in RISK_SIGNALS)
+    row = con.execute(f"SELECT count(*), {present}, {unknown} FROM {relation} WHERE report_month = ?",
+                      [month]).fetchone()
+    n = len(RISK_SIGNALS)
+    labels = list(RISK_SIGNALS.values())
+    traces = [{"type": "bar", "name": "信号触发企业数", "marker": {"color": "#c0392b"}, "x": labels,
+               "y": list(row[1:1 + n])},
+              {"type": "bar", "name": "缺数据无法判断", "marker": {"color": "#aab7b8"}, "x": labels,
+               "y": list(row[1 + n:])}]
+    layout = {"barmode": "group", "yaxis": {"title": {"text": "企业数"}},
+              "xaxis": {"title": {"text": "预警信号"}, "type": "category", "automargin": True}}
+    period = f"{month:%Y-%m} · 评分企业 {row[0]} 家" if month else None
+    return (traces if row[0] else []), layout, period
+
+
+AGGREGATES_ONLY = ("仅显示汇总计数：名单涉及单个企业和个体工商户，统一社会信用代码为 L3 级，"
+                   "屏上不显示信用代码和名称。")
+
 # The screen, top to bottom. Marts of later issues are listed with the name they will have, so the panel is there
 # (待接入) and turns live when its figure is written against the published mart.
 FIGURES: tuple[Figure, ...] = (
-    Figure("plan_indicators", "规划指标与2025年目标", "marts.fct_plan_indicator_progress", None,
-           "含绿色贷款占比2025年目标；目标值目前只在 staging（stg_public__plan_indicators），未进入已发布数据集。"),
+    Figure("plan_indicators", "“十四五”规划指标进度（最新月份）", PLAN_DATASET, plan_indicator_progress,
+           "各指标单位不同，统一以占2025年目标的百分比表示（上限类指标如不良贷款率以不超过100%为达标）；"
+           "演示数据按比例缩小，金额类指标远低于规划值。"),
     Figure("green_share_trend", "绿色贷款占比（按月）", "marts.fct_green_loan_balance_monthly", green_share_by_month,
-           "2025年目标：待接入（marts.fct_plan_indicator_progress）。"),
+           "虚线为“十四五”规划2025年目标，读取已发布的 " + PLAN_DATASET + "。"),
     Figure("green_share_by_district", "各区县绿色贷款占比（最新月份）", "marts.fct_green_loan_balance_monthly",
            green_share_by_district),
     Figure("green_credit_by_category", "绿色贷款余额按《绿色产业指导目录》一级分类（最新月份）",
@@ -200,8 +388,16 @@ FIGURES: tuple[Figure, ...] = (
            climate_stress_pass_fail),
     Figure("carbon_efficiency_grades", "规上工业企业碳效等级分布（最新年度）", "marts.fct_carbon_efficiency_yearly",
            carbon_efficiency_grades),
-    Figure("supervision_breaches", "地方金融组织监管指标违规", "marts.fct_supervision_breaches_monthly", None),
-    Figure("risk_watch_list", "风险预警名单", "marts.fct_risk_watch_list_monthly", None),
+    Figure("supervision_breaches", "地方金融组织监管：监管指标违规（最新月份）",
+           "marts.fct_supervision_breaches_monthly", supervision_breaches_latest,
+           "条长为连续违规月数，颜色为超限程度（轻度≤10%、较重≤50%、严重>50%）。"),
+    Figure("supervision_breaches_by_month", "地方金融组织监管：违规项数（按月）",
+           "marts.fct_supervision_breaches_monthly", supervision_breaches_by_month,
+           "首个与最后一个有违规的月份之间，无违规的月份计为0。"),
+    Figure("risk_watch_list", "风险预警名单：评分分布与进出名单（最新月份）", "marts.fct_risk_watch_list_monthly",
+           risk_watch_list_scores, AGGREGATES_ONLY),
+    Figure("risk_signals", "企业风险预警信号（最新月份）", "marts.fct_enterprise_risk_signals_monthly",
+           risk_signal_counts, AGGREGATES_ONLY),
 )
 
 STATUS_TEXT = {
