@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,6 +36,54 @@ def bootstrapped_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
             mp.delenv(var, raising=False)
         meta.bootstrap(settings_module.load())
     return root / "lakehouse"
+
+
+@contextmanager
+def located_at(root: Path) -> Iterator[pytest.MonkeyPatch]:
+    """LAKEHOUSE_ROOT, DAGSTER_HOME and the OpenLineage file under ``root``; the location variables unset."""
+    with pytest.MonkeyPatch.context() as mp:
+        for var in LOCATION_VARS:  # never the developer's own lake
+            mp.delenv(var, raising=False)
+        mp.setenv("LAKEHOUSE_ROOT", str(root))
+        (root / "dagster").mkdir(exist_ok=True)
+        mp.setenv("DAGSTER_HOME", str(root / "dagster"))
+        mp.setenv("LAKEHOUSE_OPENLINEAGE_FILE", str(root / "openlineage.jsonl"))
+        yield mp
+
+
+@pytest.fixture(scope="session")
+def pipeline_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`make run`'s entry point once for the whole test session: two months of every demo source at a small
+    scale, ingested, built, checked, published and catalogued. The modules that need a pipeline-built lake copy it
+    (``copy_pipeline``); with the suite split over workers, the first worker builds it and the others wait for it,
+    instead of each module running the pipeline again."""
+    from filelock import FileLock
+
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    shared = tmp_path_factory.getbasetemp().parent if run_id else tmp_path_factory.getbasetemp()
+    root = shared / f"pipeline-{run_id or 'single'}"
+    with FileLock(str(shared / f"pipeline-{run_id or 'single'}.lock")):
+        if not (root / "built").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir()
+            with located_at(root):
+                from pipelines import run
+                from pipelines.demo.sources import generate_all
+
+                settings = settings_module.load()
+                generate_all(settings.landing, scale=0.002, seed=7, months=["2020-11", "2020-12"])
+                assert run.main([]) == 0
+            (root / "built").touch()
+    return root
+
+
+def copy_pipeline(template: Path, root: Path) -> None:
+    """The pipeline-built lake, its landing files, Dagster history and lineage events, copied under ``root``."""
+    for name in ("landing", "dagster"):
+        shutil.copytree(template / name, root / name, dirs_exist_ok=True)
+    shutil.copy2(template / "openlineage.jsonl", root / "openlineage.jsonl")
+    with located_at(root):
+        copy_lake(template / "lakehouse")
 
 
 def copy_lake(template: Path) -> settings_module.Settings:
