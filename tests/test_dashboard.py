@@ -113,8 +113,8 @@ class Elements(HTMLParser):
 @pytest.fixture(scope="module")
 def page(server, tmp_path_factory):
     """The page as Chromium leaves it once the figures are drawn, and the requests the server received for it."""
-    if CHROMIUM is None:
-        pytest.skip("Chromium not found (Debian: apt-get install -y chromium); the browser test cannot run")
+    # like PostgreSQL for the server-storage test, `make test` installs it; a missing browser fails, it never skips
+    assert CHROMIUM is not None, "Chromium is missing: run `make test` (it installs it) or `apt-get install chromium`"
     base, requests_seen = server
     requests_seen.clear()
     profile = tmp_path_factory.mktemp("chromium-profile")
