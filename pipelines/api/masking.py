@@ -14,20 +14,17 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import yaml
-
 from pipelines.api.access import LEVELS, Role, level_number
+from pipelines.catalog.collect import read_yaml
 from pipelines.lake.sql import quote
-from pipelines.settings import PROJECT_ROOT
 
-POLICY_FILE = PROJECT_ROOT / "catalog" / "classification_policy.yml"
 UNCLASSIFIED_LEVEL = 5
 TEXT_TYPES = ("VARCHAR", "TEXT", "STRING", "CHAR", "BPCHAR")
 
 
 @functools.cache
 def pi_minimum_levels() -> dict[str, int]:
-    policy = yaml.safe_load(POLICY_FILE.read_text(encoding="utf-8"))
+    policy = read_yaml("classification_policy.yml")  # the catalog's own reader of what people decide
     return {name: level_number(spec["minimum_level"])
             for name, spec in (policy.get("personal_information_classes") or {}).items()}
 

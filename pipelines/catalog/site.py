@@ -28,7 +28,8 @@ from urllib.parse import quote
 import duckdb
 import yaml
 
-from pipelines.settings import LAKE_ALIAS, PROJECT_ROOT
+from pipelines.catalog.collect import read_yaml
+from pipelines.settings import LAKE_ALIAS
 
 # Layers in the order data flows; a layer the catalog names but this list does not is shown after them.
 LAYERS = ("landing", "raw", "quarantine", "staging", "intermediate", "marts", "published", "meta")
@@ -38,7 +39,6 @@ ORDER_BY = {
     "lineage": "downstream, downstream_column NULLS FIRST, upstream, upstream_column",
     "quality": "dataset, check_kind, check_name", "violations": "dataset, rule, column_name NULLS FIRST",
 }
-POLICY_FILE = PROJECT_ROOT / "catalog" / "classification_policy.yml"
 # Left in every build, so a rebuild only ever replaces a directory that holds a site.
 MARKER = ".catalog-site"
 SEARCH_LIMIT = 200
@@ -112,7 +112,7 @@ def read_catalog(con: duckdb.DuckDBPyConnection) -> Catalog:
 def level_names() -> dict[str, str]:
     """Security levels and their Chinese names from the classification policy, for the legend."""
     try:
-        levels = yaml.safe_load(POLICY_FILE.read_text(encoding="utf-8"))["security_levels"]
+        levels = read_yaml("classification_policy.yml")["security_levels"]
         return {level: str(spec.get("name", "")) for level, spec in levels.items()}
     except (OSError, KeyError, TypeError, yaml.YAMLError):
         return {f"L{n}": "" for n in range(1, 6)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.resources
 import logging
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
@@ -48,11 +48,13 @@ def page() -> HTMLResponse:
 
 
 @router.get("/dashboard/figures.json", summary="一屏通览的图表数据（来自已发布数据集）")
-async def figures_json() -> JSONResponse:
+async def figures_json(request: Request) -> JSONResponse:
     """Every figure of the screen with the publication (dataset, version, snapshot, time) it was read from."""
     headers = SECURITY_HEADERS | {"Cache-Control": "no-store"}
+    # the lake the app was created for (create_app(settings)); the environment's when mounted on a bare app
+    settings = getattr(request.app.state, "settings", None)
     try:
-        body = await run_in_threadpool(figures.compute_all)  # DuckDB blocks: keep the event loop free
+        body = await run_in_threadpool(figures.compute_all, settings)  # DuckDB blocks: keep the event loop free
     except LakeMissing as exc:
         return JSONResponse({"error": "lake_missing", "message": f"数据湖尚未建立：{exc}"}, 503, headers=headers)
     return JSONResponse(body, headers=headers)
