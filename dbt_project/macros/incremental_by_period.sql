@@ -2,57 +2,105 @@
     delivered (or delivered again) since the model was last built, and replaces those periods in place; history
     is not rebuilt for one new month.
 
-    A model kept by month:
-        {{ config(**incremental_by_period('report_month')) }}
+    A model kept by month declares, once, the inputs whose deliveries rebuild a period:
+        {{ config(**incremental_by_period('report_month', inputs=[
+            ['stg_bank__loans', 'report_month', 'loaded_at']])) }}
         … from {{ ref('stg_bank__loans') }}
-          where {{ periods_to_rebuild([[ref('stg_bank__loans'), 'report_month', 'loaded_at']], 'report_month') }}
-    and it carries a column `inputs_loaded_at` per period: the newest delivery its figures include, which is also
-    the watermark the next run compares against. A period is rebuilt when one of its inputs has rows loaded after
-    the model's newest watermark. Inputs not listed (reference data, parameters in seeds) are not watched: after
-    changing them, rebuild with `lakehouse dbt build --full-refresh --select <model>`, or name periods with
+          where {{ periods_to_rebuild('report_month') }}
+    Each input is [model name, the model's period as an expression over that input's rows, its load-time column];
+    list an input twice with a shifted period when a period also depends on its neighbour (month M is rebuilt
+    when M - 1 is reloaded: ['stg_bank__loans', 'cast(<report_month + 1 month> as date)', 'loaded_at']).
+    The model carries a column `inputs_loaded_at` per period: the newest delivery its figures include, which is
+    also the watermark the next run compares against. A period is rebuilt when one of its inputs has rows loaded
+    after the model's newest watermark. Inputs not listed (reference data, parameters in seeds) are not watched:
+    after changing them, rebuild with `lakehouse dbt build --full-refresh --select <model>`, or name periods with
     `--vars '{rebuild_periods: ["2020-12-01"]}'` (a period's text, e.g. a month's first day or a year).
 
-    DuckDB replaces a period by delete+insert in one transaction; Spark overwrites the period's partition. -#}
+    Replacing a period deletes *every* period the run set out to rebuild, then inserts what the run computed,
+    in one transaction (strategy `replace_periods` below): a rebuilt period that now yields no rows (a guarantee
+    chain gone after a corrected loan report) is emptied rather than left with its old rows, which plain
+    delete+insert on the new rows' keys would do. -#}
 
-{% macro incremental_by_period(period_column) -%}
-    {{ return(adapter.dispatch('incremental_by_period')(period_column)) }}
+{% macro incremental_by_period(period_column, inputs) -%}
+    {%- do model.update({'period_inputs': inputs}) -%}
+    {%- for name, _, _ in inputs -%}{%- do ref(name) -%}{%- endfor -%}  {#- a watched input is a dependency -#}
+    {{ return(adapter.dispatch('incremental_by_period')(period_column, inputs)) }}
 {%- endmacro %}
 
-{% macro default__incremental_by_period(period_column) -%}
-    {{ return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert', 'unique_key': period_column,
+{% macro default__incremental_by_period(period_column, inputs) -%}
+    {{ return({'materialized': 'incremental', 'incremental_strategy': 'replace_periods', 'unique_key': period_column,
+               'period_inputs': inputs, 'on_schema_change': 'fail'}) }}
+{%- endmacro %}
+
+{#- Spark has no custom strategies: it overwrites the partitions the run produced, so an emptied period keeps its
+    rows there until the model is rebuilt with --full-refresh (a known gap of the Spark port). -#}
+{% macro spark__incremental_by_period(period_column, inputs) -%}
+    {{ return({'materialized': 'incremental', 'incremental_strategy': 'insert_overwrite',
+               'partition_by': [period_column], 'file_format': 'delta', 'period_inputs': inputs,
                'on_schema_change': 'fail'}) }}
 {%- endmacro %}
 
-{% macro spark__incremental_by_period(period_column) -%}
-    {{ return({'materialized': 'incremental', 'incremental_strategy': 'insert_overwrite',
-               'partition_by': [period_column], 'file_format': 'delta', 'on_schema_change': 'fail'}) }}
-{%- endmacro %}
 
-
-{#- A predicate on `period`, an expression over the rows being filtered: true for every row on a full build, else
-    for the periods to recompute. `inputs` lists [relation, the period as an expression over it, its load-time
-    column] for each input whose deliveries should trigger a rebuild. -#}
-{% macro periods_to_rebuild(inputs, period, watermark_column='inputs_loaded_at') -%}
-    {%- if is_incremental() -%}
-    {%- if execute and this is not string and watermark_column not in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+{#- A predicate on `period`, an expression over the rows being filtered that gives the model's period they feed:
+    true for every row on a full build, else for the periods to recompute. -#}
+{% macro periods_to_rebuild(period, watermark_column='inputs_loaded_at') -%}
+    {%- if execute and is_incremental() -%}
+    {%- if this is not string and watermark_column not in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
         {{ exceptions.raise_compiler_error(this ~ " has no " ~ watermark_column ~ " column: it was built before it was"
             ~ " kept period by period. Rebuild it once: lakehouse dbt build --full-refresh --select " ~ this.identifier) }}
     {%- endif -%}
+    {{ period_is_rebuilt(period, period_inputs(), this, watermark_column) }}
+    {%- else -%}
+    1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The model's declared inputs as [relation, period expression, load-time column]. -#}
+{% macro period_inputs() -%}
+    {#- a unit test has its own config: it sees the declaration its model's body made in the same rendering -#}
+    {%- set inputs = config.get('period_inputs') or model.get('period_inputs') -%}
+    {%- if not inputs -%}
+        {{ exceptions.raise_compiler_error(model.name ~ " is kept period by period but declares no inputs:"
+            ~ " config(**incremental_by_period(<period column>, inputs=[[model, period, loaded_at], ...]))") }}
+    {%- endif -%}
+    {%- set relations = [] -%}
+    {%- for name, input_period, loaded_at in inputs -%}
+        {%- do relations.append([ref(name), input_period, loaded_at]) -%}
+    {%- endfor -%}
+    {{ return(relations) }}
+{%- endmacro %}
+
+
+{% macro period_is_rebuilt(period, input_relations, target, watermark_column='inputs_loaded_at') -%}
     ({{ period }} in (
-        {%- for relation, input_period, loaded_at in inputs %}
+        {%- for relation, input_period, loaded_at in input_relations %}
         {% if not loop.first %}union {% endif -%}
         select {{ input_period }}
         from {{ relation }}
         group by {{ input_period }}
         having max({{ loaded_at }}) > (
-            select coalesce(max({{ watermark_column }}), cast('1900-01-01 00:00:00' as timestamp)) from {{ this }}
+            select coalesce(max({{ watermark_column }}), cast('1900-01-01 00:00:00' as timestamp)) from {{ target }}
         )
         {%- endfor %}
     )
     {%- for named in var('rebuild_periods', []) %}
         or cast({{ period }} as {{ dbt.type_string() }}) = '{{ named }}'
     {%- endfor %})
-    {%- else -%}
-    1 = 1
-    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The strategy: empty every period this run set out to rebuild (and any period it produced), then insert. Runs
+    inside the materialization's transaction, before the watermark moves, so it sees the same set as the body. -#}
+{% macro get_incremental_replace_periods_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set period_column = arg_dict['unique_key'] -%}
+    {%- set dest_cols_csv = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }}
+    where {{ period_is_rebuilt(period_column, period_inputs(), target) }}
+        or {{ period_column }} in (select {{ period_column }} from {{ source }});
+
+    insert into {{ target }} ({{ dest_cols_csv }})
+    select {{ dest_cols_csv }} from {{ source }}
 {%- endmacro %}

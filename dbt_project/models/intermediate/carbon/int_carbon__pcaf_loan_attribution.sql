@@ -21,11 +21,11 @@
 {%- set loan_year = "cast(extract(year from report_month) as integer)" %}
 {%- set trade_year = "cast(extract(year from trade_month) as integer)" %}
 {%- set watched = [
-    [ref('stg_bank__loans'), loan_year, 'loaded_at'],
-    [ref('stg_enterprise__financials'), 'year', '_loaded_at'],
-    [ref('stg_enterprise__market_data'), trade_year, '_loaded_at'],
+    ['stg_bank__loans', loan_year, 'loaded_at'],
+    ['stg_enterprise__financials', 'year', '_loaded_at'],
+    ['stg_enterprise__market_data', trade_year, '_loaded_at'],
 ] %}
-{{ config(**incremental_by_period('year')) }}
+{{ config(**incremental_by_period('year', inputs=watched)) }}
 
 with
 
@@ -45,7 +45,7 @@ loans as (
         project_total_investment_yuan,
         loaded_at
     from {{ ref('stg_bank__loans') }}
-    where {{ periods_to_rebuild(watched, loan_year) }}
+    where {{ periods_to_rebuild(loan_year) }}
 
 ),
 
@@ -85,7 +85,7 @@ financials as (
 
     select credit_code, year, equity_yuan, total_liabilities_yuan
     from {{ ref('stg_enterprise__financials') }}
-    where {{ periods_to_rebuild(watched, 'year') }}
+    where {{ periods_to_rebuild('year') }}
 
 ),
 
@@ -107,7 +107,7 @@ year_end_market_caps as (
         market_cap_yuan
     from {{ ref('stg_enterprise__market_data') }}
     where extract(month from trade_month) = 12
-        and {{ periods_to_rebuild(watched, trade_year) }}
+        and {{ periods_to_rebuild(trade_year) }}
 
 ),
 

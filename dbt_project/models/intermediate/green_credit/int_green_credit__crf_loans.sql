@@ -11,7 +11,7 @@
 --                 force has no refinancing (refinancing_share null, base 0).
 
 {%- set quarter_end = "cast(" ~ dbt.dateadd('month', 2, dbt.date_trunc('quarter', 'report_month')) ~ " as date)" %}
-{{ config(**incremental_by_period('quarter_end_month')) }}
+{{ config(**incremental_by_period('quarter_end_month', inputs=[['stg_bank__loans', quarter_end, 'loaded_at']])) }}
 
 with
 
@@ -20,7 +20,7 @@ loans as (
 
     select * from {{ ref('stg_bank__loans') }}
     where is_crf_eligible
-        and {{ periods_to_rebuild([[ref('stg_bank__loans'), quarter_end, 'loaded_at']], quarter_end) }}
+        and {{ periods_to_rebuild(quarter_end) }}
 
 ),
 

@@ -18,14 +18,14 @@
 --                      project_standard_coal_saved on every row (not invented, not 0)
 
 {%- set reference_version = "'GICG2019'" %}
-{{ config(**incremental_by_period('report_month')) }}
+{{ config(**incremental_by_period('report_month', inputs=[['stg_bank__loans', 'report_month', 'loaded_at']])) }}
 
 with
 
 loans as (
 
     select * from {{ ref('stg_bank__loans') }}
-    where is_green and {{ periods_to_rebuild([[ref('stg_bank__loans'), 'report_month', 'loaded_at']], 'report_month') }}
+    where is_green and {{ periods_to_rebuild('report_month') }}
 
 ),
 

@@ -10,14 +10,15 @@
 --   clients          distinct client_id, and those flagged small/micro or agriculture (the share behind the raised
 --                    15× guarantee leverage of Decree 683 art. 15)
 
-{{ config(**incremental_by_period('report_month')) }}
+{{ config(**incremental_by_period('report_month', inputs=[
+    ['stg_local_finance__exposures', 'report_month', '_loaded_at']])) }}
 
 with
 
 exposures as (
 
     select * from {{ ref('stg_local_finance__exposures') }}
-    where {{ periods_to_rebuild([[ref('stg_local_finance__exposures'), 'report_month', '_loaded_at']], 'report_month') }}
+    where {{ periods_to_rebuild('report_month') }}
 
 ),
 

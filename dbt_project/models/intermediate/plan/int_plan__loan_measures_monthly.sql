@@ -12,24 +12,23 @@
 --   non-performing           five-category 次级 / 可疑 / 损失
 --   deposit balance          Σ balance of all deposit categories (各项存款余额)
 
-{{ config(**incremental_by_period('report_month')) }}
-
-{%- set watched = [[ref('stg_bank__loans'), 'report_month', 'loaded_at'],
-                   [ref('stg_bank__deposits'), 'report_month', '_loaded_at']] %}
+{%- set watched = [['stg_bank__loans', 'report_month', 'loaded_at'],
+                   ['stg_bank__deposits', 'report_month', '_loaded_at']] %}
+{{ config(**incremental_by_period('report_month', inputs=watched)) }}
 
 with
 
 loans as (
 
     select * from {{ ref('stg_bank__loans') }}
-    where {{ periods_to_rebuild(watched, 'report_month') }}
+    where {{ periods_to_rebuild('report_month') }}
 
 ),
 
 deposits as (
 
     select * from {{ ref('stg_bank__deposits') }}
-    where {{ periods_to_rebuild(watched, 'report_month') }}
+    where {{ periods_to_rebuild('report_month') }}
 
 ),
 

@@ -11,9 +11,8 @@
 -- The guarantee source is the platform's current dump (contracts in force at the latest dump), so months before the
 -- dump miss the contracts that had already ended by then.
 
-{{ config(**incremental_by_period('report_month')) }}
-
-{%- set loan_signal_months = [[ref('int_risk__loan_signals_monthly'), 'report_month', 'inputs_loaded_at']] %}
+{%- set loan_signal_months = [['int_risk__loan_signals_monthly', 'report_month', 'inputs_loaded_at']] %}
+{{ config(**incremental_by_period('report_month', inputs=loan_signal_months)) }}
 
 with
 
@@ -21,7 +20,7 @@ loan_signals as (
 
     select report_month, credit_code, is_in_default, inputs_loaded_at
     from {{ ref('int_risk__loan_signals_monthly') }}
-    where {{ periods_to_rebuild(loan_signal_months, 'report_month') }}
+    where {{ periods_to_rebuild('report_month') }}
 
 ),
 

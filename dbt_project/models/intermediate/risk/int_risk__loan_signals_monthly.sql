@@ -11,10 +11,9 @@
 -- Kept month by month; a month is rebuilt when its own loan reports or the previous month's are (re)loaded, since
 -- the downgrade compares the two.
 
-{{ config(**incremental_by_period('report_month')) }}
-
-{%- set loan_months = [[ref('stg_bank__loans'), 'report_month', 'loaded_at'],
-                       [ref('stg_bank__loans'), 'cast(' ~ dbt.dateadd('month', 1, 'report_month') ~ ' as date)', 'loaded_at']] %}
+{%- set loan_months = [['stg_bank__loans', 'report_month', 'loaded_at'],
+                       ['stg_bank__loans', 'cast(' ~ dbt.dateadd('month', 1, 'report_month') ~ ' as date)', 'loaded_at']] %}
+{{ config(**incremental_by_period('report_month', inputs=loan_months)) }}
 
 with
 
@@ -32,8 +31,8 @@ loans as (
         loaded_at
     from {{ ref('stg_bank__loans') }}
     where borrower_type in ('企业', '个体工商户')
-        and ({{ periods_to_rebuild(loan_months, 'report_month') }}
-             or {{ periods_to_rebuild(loan_months, 'cast(' ~ dbt.dateadd('month', 1, 'report_month') ~ ' as date)') }})
+        and ({{ periods_to_rebuild('report_month') }}
+             or {{ periods_to_rebuild('cast(' ~ dbt.dateadd('month', 1, 'report_month') ~ ' as date)') }})
 
 ),
 
@@ -42,8 +41,8 @@ reported_months as (
 
     select report_month, max(loaded_at) as month_loaded_at
     from {{ ref('stg_bank__loans') }}
-    where {{ periods_to_rebuild(loan_months, 'report_month') }}
-        or {{ periods_to_rebuild(loan_months, 'cast(' ~ dbt.dateadd('month', 1, 'report_month') ~ ' as date)') }}
+    where {{ periods_to_rebuild('report_month') }}
+        or {{ periods_to_rebuild('cast(' ~ dbt.dateadd('month', 1, 'report_month') ~ ' as date)') }}
     group by report_month
 
 ),
@@ -60,7 +59,7 @@ months as (
     from reported_months as this_month
     left join reported_months as previous_month
         on previous_month.report_month = cast({{ dbt.dateadd('month', -1, 'this_month.report_month') }} as date)
-    where {{ periods_to_rebuild(loan_months, 'this_month.report_month') }}
+    where {{ periods_to_rebuild('this_month.report_month') }}
 
 ),
 

@@ -14,15 +14,15 @@
 -- Kept year by year (macro incremental_by_period): a year is recomputed when its loan-mart rows are rebuilt;
 -- inputs_loaded_at is the newest inputs_loaded_at of the year's loans.
 
-{{ config(**incremental_by_period('year')) }}
+{{ config(**incremental_by_period('year', inputs=[
+    ['fct_financed_emissions_loan_yearly', 'year', 'inputs_loaded_at']])) }}
 
 with
 
 loans as (
 
     select * from {{ ref('fct_financed_emissions_loan_yearly') }}
-    where {{ periods_to_rebuild([[ref('fct_financed_emissions_loan_yearly'), 'year', 'inputs_loaded_at']],
-                                'year') }}
+    where {{ periods_to_rebuild('year') }}
 
 ),
 

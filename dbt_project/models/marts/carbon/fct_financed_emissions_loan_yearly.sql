@@ -19,18 +19,18 @@
 -- attribution row's (the load time of the loan report the outstanding comes from).
 
 {%- set watched = [
-    [ref('int_carbon__pcaf_loan_attribution'), 'year', 'inputs_loaded_at'],
-    [ref('stg_enterprise__energy_emissions'), 'year', '_loaded_at'],
-    [ref('stg_enterprise__financials'), 'year', '_loaded_at'],
+    ['int_carbon__pcaf_loan_attribution', 'year', 'inputs_loaded_at'],
+    ['stg_enterprise__energy_emissions', 'year', '_loaded_at'],
+    ['stg_enterprise__financials', 'year', '_loaded_at'],
 ] %}
-{{ config(**incremental_by_period('year')) }}
+{{ config(**incremental_by_period('year', inputs=watched)) }}
 
 with
 
 attribution as (
 
     select * from {{ ref('int_carbon__pcaf_loan_attribution') }}
-    where {{ periods_to_rebuild(watched, 'year') }}
+    where {{ periods_to_rebuild('year') }}
 
 ),
 
@@ -38,7 +38,7 @@ emissions as (
 
     select credit_code, year, scope1_tco2e, scope2_tco2e, verification_status
     from {{ ref('stg_enterprise__energy_emissions') }}
-    where {{ periods_to_rebuild(watched, 'year') }}
+    where {{ periods_to_rebuild('year') }}
 
 ),
 
@@ -46,7 +46,7 @@ revenues as (
 
     select credit_code, year, operating_revenue_yuan
     from {{ ref('stg_enterprise__financials') }}
-    where {{ periods_to_rebuild(watched, 'year') }}
+    where {{ periods_to_rebuild('year') }}
 
 ),
 

@@ -8,15 +8,19 @@
 --   refinancing          refinancing_share (60%) × principal of the loans originated in the quarter, to the fen
 -- A quarter is published for a bank once the bank's report of the quarter's last month is in the lake.
 
-{{ config(**incremental_by_period('quarter_end_month')) }}
+-- Kept by quarter. The loan reports are watched as well as the intermediate: a reloaded quarter left with no eligible
+-- loan leaves no row in the intermediate to signal it, and must still be emptied here.
+{%- set quarter_end = "cast(" ~ dbt.dateadd('month', 2, dbt.date_trunc('quarter', 'report_month')) ~ " as date)" %}
+{{ config(**incremental_by_period('quarter_end_month', inputs=[
+    ['int_green_credit__crf_loans', 'quarter_end_month', 'inputs_loaded_at'],
+    ['stg_bank__loans', quarter_end, 'loaded_at']])) }}
 
 with
 
 crf_loans as (
 
     select * from {{ ref('int_green_credit__crf_loans') }}
-    where {{ periods_to_rebuild([[ref('int_green_credit__crf_loans'), 'quarter_end_month', 'inputs_loaded_at']],
-                                'quarter_end_month') }}
+    where {{ periods_to_rebuild('quarter_end_month') }}
 
 ),
 

@@ -1,11 +1,11 @@
-{{ config(**incremental_by_period('report_month')) }}
+{{ config(**incremental_by_period('report_month', inputs=[['stg_bank__loans', 'report_month', 'loaded_at']])) }}
 
 with
 
 loans as (
 
     select * from {{ ref('stg_bank__loans') }}
-    where {{ periods_to_rebuild([[ref('stg_bank__loans'), 'report_month', 'loaded_at']], 'report_month') }}
+    where {{ periods_to_rebuild('report_month') }}
 
 ),
 

@@ -9,15 +9,18 @@
 --   standard_coal_saved_tce            null: the loan report carries no project standard-coal figure;
 --                                      missing_inputs always names project_standard_coal_saved
 
-{{ config(**incremental_by_period('report_month')) }}
+-- Kept by month. The loan reports are watched as well as the intermediate: a reloaded month left with no green loan
+-- leaves no row in the intermediate to signal it, and must still be emptied here.
+{{ config(**incremental_by_period('report_month', inputs=[
+    ['int_green_credit__green_loans_classified', 'report_month', 'inputs_loaded_at'],
+    ['stg_bank__loans', 'report_month', 'loaded_at']])) }}
 
 with
 
 green_loans as (
 
     select * from {{ ref('int_green_credit__green_loans_classified') }}
-    where {{ periods_to_rebuild([[ref('int_green_credit__green_loans_classified'), 'report_month', 'inputs_loaded_at']],
-                         'report_month') }}
+    where {{ periods_to_rebuild('report_month') }}
 
 ),
 

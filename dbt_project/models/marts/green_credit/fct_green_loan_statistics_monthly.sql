@@ -13,21 +13,21 @@
 -- Names: bank from stg_bank__institutions (authoritative, not the loan file's bank_name), district from
 -- stg_public__divisions, industry section from stg_public__industry_codes.
 
-{{ config(**incremental_by_period('report_month')) }}
+{{ config(**incremental_by_period('report_month', inputs=[['stg_bank__loans', 'report_month', 'loaded_at']])) }}
 
 with
 
 loans as (
 
     select * from {{ ref('stg_bank__loans') }}
-    where {{ periods_to_rebuild([[ref('stg_bank__loans'), 'report_month', 'loaded_at']], 'report_month') }}
+    where {{ periods_to_rebuild('report_month') }}
 
 ),
 
 green_loans as (
 
     select * from {{ ref('int_green_credit__green_loans_classified') }}
-    where {{ periods_to_rebuild([[ref('stg_bank__loans'), 'report_month', 'loaded_at']], 'report_month') }}
+    where {{ periods_to_rebuild('report_month') }}
 
 ),
 

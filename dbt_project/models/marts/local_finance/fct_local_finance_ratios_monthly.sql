@@ -20,24 +20,23 @@
 -- 'exposures' on the exposure-based ratios, value and breached null (never 0). A non-positive denominator
 -- (insolvent) leaves value null and breached = numerator > 0 (any exposure is over any multiple of it).
 
-{{ config(**incremental_by_period('report_month')) }}
-
-{%- set watched = [[ref('stg_local_finance__returns'), 'report_month', '_loaded_at'],
-                   [ref('stg_local_finance__exposures'), 'report_month', '_loaded_at']] %}
+{%- set watched = [['stg_local_finance__returns', 'report_month', '_loaded_at'],
+                   ['stg_local_finance__exposures', 'report_month', '_loaded_at']] %}
+{{ config(**incremental_by_period('report_month', inputs=watched)) }}
 
 with
 
 returns as (
 
     select * from {{ ref('stg_local_finance__returns') }}
-    where {{ periods_to_rebuild(watched, 'report_month') }}
+    where {{ periods_to_rebuild('report_month') }}
 
 ),
 
 exposure_totals as (
 
     select * from {{ ref('int_local_finance__exposure_totals') }}
-    where {{ periods_to_rebuild(watched, 'report_month') }}
+    where {{ periods_to_rebuild('report_month') }}
 
 ),
 

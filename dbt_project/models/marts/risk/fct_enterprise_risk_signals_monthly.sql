@@ -29,16 +29,15 @@
 -- registers and annual data without a report month: after a new delivery of them, rebuild the affected months with
 -- --vars '{rebuild_periods: [...]}' or --full-refresh.
 
-{{ config(**incremental_by_period('report_month')) }}
-
-{%- set loan_signal_months = [[ref('int_risk__loan_signals_monthly'), 'report_month', 'inputs_loaded_at']] %}
+{%- set loan_signal_months = [['int_risk__loan_signals_monthly', 'report_month', 'inputs_loaded_at']] %}
+{{ config(**incremental_by_period('report_month', inputs=loan_signal_months)) }}
 
 with
 
 loan_signals as (
 
     select * from {{ ref('int_risk__loan_signals_monthly') }}
-    where {{ periods_to_rebuild(loan_signal_months, 'report_month') }}
+    where {{ periods_to_rebuild('report_month') }}
 
 ),
 

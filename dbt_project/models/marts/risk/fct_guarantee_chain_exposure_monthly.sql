@@ -9,16 +9,15 @@
 -- bank_contagion_exposure_yuan (linked firms only, hop >= 1: the exposure the contagion adds).
 -- Kept month by month with the loan months.
 
-{{ config(**incremental_by_period('report_month')) }}
-
-{%- set chain_months = [[ref('int_risk__loan_signals_monthly'), 'report_month', 'inputs_loaded_at']] %}
+{%- set chain_months = [['int_risk__loan_signals_monthly', 'report_month', 'inputs_loaded_at']] %}
+{{ config(**incremental_by_period('report_month', inputs=chain_months)) }}
 
 with
 
 members as (
 
     select * from {{ ref('int_risk__guarantee_chain_members_monthly') }}
-    where {{ periods_to_rebuild(chain_months, 'report_month') }}
+    where {{ periods_to_rebuild('report_month') }}
 
 ),
 

@@ -11,13 +11,12 @@
 -- the signals of M or of M - 1 were rebuilt after this model (both listed as watched inputs). The threshold is the
 -- seed's current value for every month (rebuild with --full-refresh after changing it).
 
-{{ config(**incremental_by_period('report_month')) }}
-
-{%- set signal_months = [[ref('fct_enterprise_risk_signals_monthly'), 'report_month', 'inputs_loaded_at'],
-                         [ref('fct_enterprise_risk_signals_monthly'),
+{%- set signal_months = [['fct_enterprise_risk_signals_monthly', 'report_month', 'inputs_loaded_at'],
+                         ['fct_enterprise_risk_signals_monthly',
                           'cast(' ~ dbt.dateadd('month', 1, 'report_month') ~ ' as date)', 'inputs_loaded_at']] %}
-{%- set this_or_next = '(' ~ periods_to_rebuild(signal_months, 'report_month') ~ ' or '
-        ~ periods_to_rebuild(signal_months, 'cast(' ~ dbt.dateadd('month', 1, 'report_month') ~ ' as date)') ~ ')' %}
+{{ config(**incremental_by_period('report_month', inputs=signal_months)) }}
+{%- set this_or_next = '(' ~ periods_to_rebuild('report_month') ~ ' or '
+        ~ periods_to_rebuild('cast(' ~ dbt.dateadd('month', 1, 'report_month') ~ ' as date)') ~ ')' %}
 {%- set signal_names = ['loan_overdue', 'loan_downgrade', 'environmental_penalty', 'tax_rating_d',
                         'dishonest_debtor', 'carbon_efficiency_decline', 'guarantee_concentration'] %}
 
@@ -65,7 +64,7 @@ target_months as (
     from months as this_month
     left join months as previous_month
         on previous_month.report_month = cast({{ dbt.dateadd('month', -1, 'this_month.report_month') }} as date)
-    where {{ periods_to_rebuild(signal_months, 'this_month.report_month') }}
+    where {{ periods_to_rebuild('this_month.report_month') }}
 
 ),
 
