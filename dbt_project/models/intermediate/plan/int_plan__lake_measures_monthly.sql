@@ -8,9 +8,10 @@
 --   npl_ratio_pct            Σ balance 次级+可疑+损失 ÷ Σ balance × 100 (不良贷款率), 4 places half up
 --   premium_income_ytd       Σ premium year to date, all insurers and lines (保费收入; the year's income in December)
 --   green_premium_yoy_growth_pct  (green premium YTD ÷ green premium YTD of the same month a year before − 1) × 100
---   listed_company_count     companies at stage 上市 with a listing date on or before the month end
---   direct_financing_cumulative   Σ amounts of the financing types the plan counts (seed plan_direct_financing_types,
---                            footnote [3]) from cumulation_start to the month
+--   listed_company_count     read from fct_listed_companies_monthly (capital-markets theme, its one source)
+--   direct_financing_cumulative   read from fct_direct_financing_cumulative_monthly (capital-markets theme: Σ amounts
+--                            of the types the plan counts, seed plan_direct_financing_types footnote [3], from the
+--                            cumulation start); a cumulation starting before the lake's history stays missing here
 --   green_bond_issue_count_cumulative  green bonds issued from cumulation_start to the month
 -- Cumulative and year-on-year measures need the history, so this model is a table (rebuilt in full; it reads the
 -- small monthly aggregates, not the loan reports). A cumulation starting before the lake's history is missing.
@@ -59,25 +60,14 @@ premiums as (
 
 listed as (
 
-    select credit_code, listing_date
-    from {{ ref('stg_enterprise__listing_statuses') }}
-    where stage = '上市' and listing_date is not null
+    select report_month, listed_company_count from {{ ref('fct_listed_companies_monthly') }}
 
 ),
 
-listing_file as (
+direct_financing as (
 
-    select count(*) as listing_rows from {{ ref('stg_enterprise__listing_statuses') }}
-
-),
-
-financings as (
-
-    select financings.financing_month, financings.amount_yuan
-    from {{ ref('stg_enterprise__direct_financings') }} as financings
-    inner join {{ ref('plan_direct_financing_types') }} as types
-        on types.financing_type = financings.financing_type
-    where types.counts_as_direct_financing
+    select distinct report_month, cumulation_start, direct_financing_cumulative_yuan
+    from {{ ref('fct_direct_financing_cumulative_monthly') }}
 
 ),
 
@@ -171,26 +161,16 @@ listings as (
         months.report_month,
         'listed_company_count' as measure_key,
         cast(null as date) as cumulation_start,
-        case when max(listing_file.listing_rows) > 0
-            then cast(count(distinct listed.credit_code) as decimal(24, 4)) end as measure_value,
-        case when max(listing_file.listing_rows) = 0
-            then 'stg_enterprise__listing_statuses: no listing status delivered' end as missing_inputs
+        cast(listed.listed_company_count as decimal(24, 4)) as measure_value,
+        case when listed.report_month is null
+            then 'fct_listed_companies_monthly: no figure for the month' end as missing_inputs
     from months
-    cross join listing_file
-    left join listed on listed.listing_date <= cast({{ dbt.last_day('months.report_month', 'month') }} as date)
-    group by months.report_month
+    left join listed on listed.report_month = months.report_month
 
 ),
 
 cumulative_inputs as (
 
-    select
-        'direct_financing_cumulative' as measure_key,
-        financing_month as event_month,
-        amount_yuan as amount,
-        'stg_enterprise__direct_financings' as input_name
-    from financings
-    union all
     select
         'green_bond_issue_count_cumulative' as measure_key,
         issue_month as event_month,
@@ -209,7 +189,9 @@ cumulative as (
         case
             when cumulations.cumulation_start >= max(parameters.lake_history_start_month)
                 and months.report_month >= cumulations.cumulation_start
-                then cast(coalesce(sum(cumulative_inputs.amount), 0) as decimal(24, 4))
+                then case when cumulations.measure_key = 'direct_financing_cumulative'
+                    then cast(max(direct_financing.direct_financing_cumulative_yuan) as decimal(24, 4))
+                    else cast(coalesce(sum(cumulative_inputs.amount), 0) as decimal(24, 4)) end
         end as measure_value,
         case
             when cumulations.cumulation_start < max(parameters.lake_history_start_month)
@@ -223,6 +205,9 @@ cumulative as (
             when months.report_month < cumulations.cumulation_start
                 then 'not applicable: cumulation starts '
                     || substring(cast(cumulations.cumulation_start as {{ dbt.type_string() }}), 1, 7)
+            when cumulations.measure_key = 'direct_financing_cumulative'
+                and max(direct_financing.direct_financing_cumulative_yuan) is null
+                then 'fct_direct_financing_cumulative_monthly: no figure for the month'
         end as missing_inputs
     from months
     cross join cumulations
@@ -231,6 +216,10 @@ cumulative as (
         on cumulative_inputs.measure_key = cumulations.measure_key
         and cumulative_inputs.event_month >= cumulations.cumulation_start
         and cumulative_inputs.event_month <= months.report_month
+    left join direct_financing
+        on cumulations.measure_key = 'direct_financing_cumulative'
+        and direct_financing.report_month = months.report_month
+        and direct_financing.cumulation_start = cumulations.cumulation_start
     group by months.report_month, cumulations.measure_key, cumulations.cumulation_start
 
 ),
