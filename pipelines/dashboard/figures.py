@@ -334,6 +334,35 @@ def risk_watch_list_scores(con, relation):
     return (traces if rows else []), layout, f"{month:%Y-%m}" if month else None
 
 
+def bank_evaluation_ranking(con, relation):
+    """The latest quarter's PBoC green-finance evaluation: one bar per evaluated bank, best first, labelled with its
+    rank; the hover shows the four indicator scores and the qualitative score. A bank without a total (an input
+    missing) keeps its place at the end with an empty bar and the missing input named, never a 0."""
+    quarter = _latest(con, relation, "quarter_end_month")
+    rows = _rows(con, f"""
+        SELECT coalesce(bank_name, bank_code), evaluation_rank, total_score::DOUBLE, quantitative_score::DOUBLE,
+               qualitative_score::DOUBLE, score_green_business_share::DOUBLE, score_green_market_share::DOUBLE,
+               score_green_growth_yoy::DOUBLE, score_green_risk_ratio::DOUBLE, missing_inputs, quarter, scoring_method
+        FROM {relation} WHERE quarter_end_month = ?
+        ORDER BY evaluation_rank NULLS LAST, bank_code""", [quarter])
+
+    def score(value) -> str:
+        return "缺" if value is None else f"{value:.2f}"
+
+    labels = [f"第{r[1]}名 {r[0]}" if r[1] is not None else f"{r[0]}（缺数据：{r[9]}）" for r in rows]
+    trace = {"type": "bar", "orientation": "h", "name": "评价总分（0–100）", "y": labels,
+             "x": [_num(r[2]) for r in rows],
+             "text": [score(r[2]) for r in rows], "textposition": "auto",
+             "hovertext": [f"定量 {score(r[3])}（绿色业务占比 {score(r[5])} · 绿色业务份额 {score(r[6])} · "
+                           f"同比增速 {score(r[7])} · 绿色风险 {score(r[8])}）· 定性 {score(r[4])}" for r in rows],
+             "hoverinfo": "text"}
+    layout = {"height": max(340, 60 + 30 * len(rows)),
+              "xaxis": {"title": {"text": "总分 = 80% 定量 + 20% 定性"}, "range": [0, 100]},
+              "yaxis": {"automargin": True, "type": "category", "autorange": "reversed"}}
+    period = f"{rows[0][10]}（评分方法 {rows[0][11]}）" if rows else None
+    return [trace] if rows else [], layout, period
+
+
 RISK_SIGNALS = {
     "loan_overdue_signal": "贷款逾期", "loan_downgrade_signal": "五级分类下调",
     "environmental_penalty_signal": "环保处罚",
@@ -380,8 +409,9 @@ FIGURES: tuple[Figure, ...] = (
            "marts.fct_financed_emissions_bank_industry_yearly", financed_emissions_by_section),
     Figure("financed_emissions_by_bank", "融资排放按银行（最新年度）",
            "marts.fct_financed_emissions_bank_industry_yearly", financed_emissions_by_bank),
-    Figure("bank_evaluation_ranking", "银行业金融机构绿色金融评价排名", "marts.fct_bank_green_evaluation_quarterly",
-           None),
+    Figure("bank_evaluation_ranking", "银行业金融机构绿色金融评价排名（最新季度）",
+           "marts.fct_bank_green_evaluation_quarterly", bank_evaluation_ranking,
+           "人民银行《银行业金融机构绿色金融评价方案》（2021）；定性评价为演示数据，正式运行时由人行分支机构提供。"),
     Figure("climate_stress_paths", "气候风险压力测试：资本充足率路径", "marts.fct_climate_stress_bank_yearly",
            climate_stress_paths),
     Figure("climate_stress_pass_fail", "气候风险压力测试：各银行是否达标", "marts.fct_climate_stress_bank_yearly",

@@ -1,0 +1,273 @@
+-- Raw value of every ESG indicator (seed esg_indicators) for each enterprise and year: the Huzhou ESG evaluation of
+-- financing entities (湖州融资主体ESG评价; ../shared/reference/domain-methods.md "Huzhou ESG evaluation" [C] E/S/G,
+-- tax and environmental-penalty data; [U] weights and bands). Codes as the evaluation numbers them; one data, one
+-- source (pipelines/demo/enterprise_firms.py, glossary esg_indicator_value): E01, E05-E08, S02-S07, G02-G04 as
+-- delivered in stg_enterprise__esg_indicators, the others derived here from the dataset that holds the fact:
+--   E02 environmental penalty decisions dated in the year       stg_public__environmental_penalties
+--   E03 energy (tce) × 10,000 ÷ value added (yuan)             stg_enterprise__energy_emissions, __financials
+--   E04 carbon-efficiency grade 1-5 (Zhejiang 碳效码 [S])       fct_carbon_efficiency_yearly
+--   E_GREEN_LOAN green ÷ all loan balances over the year, %     stg_bank__loans (lake indicator, PBoC statistics)
+--   S01 change of employees on the previous year, %             stg_enterprise__financials
+--   G01 tax credit rating of the year (A/B/M/C/D)               stg_public__tax_credit_ratings
+--   G05 dishonest-debtor listings in force during the year      stg_public__dishonest_debtors
+--   G06 total liabilities ÷ total assets, %                     stg_enterprise__financials
+-- Scope: enterprises in the registry, years esg_parameters.first_year..last_year in which any input holds a row
+-- for the firm. Every (enterprise, year, indicator of the seed) has a row; raw_value is null where the input has no
+-- value, and missing_input then names the input (never a 0 by accident). Public registers (penalties, dishonest
+-- debtors) are complete lists: no record there is a value, the seed's absent_record_value (0).
+
+with
+
+indicators as (
+
+    select indicator_code, dimension, input_name, absent_record_value
+    from {{ ref('esg_indicators') }}
+
+),
+
+params as (
+
+    select
+        max(case when parameter = 'first_year' then cast(value as integer) end) as first_year,
+        max(case when parameter = 'last_year' then cast(value as integer) end) as last_year
+    from {{ ref('esg_parameters') }}
+
+),
+
+registry as (
+
+    select credit_code from {{ ref('stg_enterprise__registries') }}
+
+),
+
+financials as (
+
+    select credit_code, year, value_added_yuan, employees, total_assets_yuan, total_liabilities_yuan
+    from {{ ref('stg_enterprise__financials') }}
+
+),
+
+energy as (
+
+    select credit_code, year, energy_consumption_tce
+    from {{ ref('stg_enterprise__energy_emissions') }}
+
+),
+
+delivered as (
+
+    select credit_code, year, indicator_code, value
+    from {{ ref('stg_enterprise__esg_indicators') }}
+
+),
+
+carbon_efficiency as (
+
+    select credit_code, year, carbon_efficiency_grade, missing_inputs
+    from {{ ref('fct_carbon_efficiency_yearly') }}
+
+),
+
+tax_ratings as (
+
+    select credit_code, rating_year as year, credit_rating, score
+    from {{ ref('stg_public__tax_credit_ratings') }}
+
+),
+
+penalties as (
+
+    select credit_code, cast(extract(year from decision_date) as integer) as year, count(*) as decisions
+    from {{ ref('stg_public__environmental_penalties') }}
+    where credit_code is not null
+    group by credit_code, cast(extract(year from decision_date) as integer)
+
+),
+
+dishonest as (
+
+    select
+        credit_code,
+        cast(extract(year from coalesce(publish_date, filing_date)) as integer) as listed_year,
+        cast(extract(year from removal_date) as integer) as removed_year
+    from {{ ref('stg_public__dishonest_debtors') }}
+    where credit_code is not null
+
+),
+
+-- the year's monthly balances of the firm's loans (a balance-weighted green share over the year)
+loans as (
+
+    select
+        borrower_id as credit_code,
+        cast(extract(year from report_month) as integer) as year,
+        sum(balance_yuan) as balance_yuan,
+        sum(case when is_green then balance_yuan else 0 end) as green_balance_yuan
+    from {{ ref('stg_bank__loans') }}
+    where borrower_type = '企业'
+    group by borrower_id, cast(extract(year from report_month) as integer)
+
+),
+
+any_input as (
+
+    select credit_code, year from financials
+    union select credit_code, year from energy
+    union select credit_code, year from delivered
+    union select credit_code, year from carbon_efficiency
+    union select credit_code, year from tax_ratings
+    union select credit_code, year from penalties
+    union select credit_code, listed_year from dishonest
+    union select credit_code, year from loans
+
+),
+
+firm_years as (
+
+    select any_input.credit_code, any_input.year
+    from any_input
+    inner join registry on registry.credit_code = any_input.credit_code
+    cross join params
+    where any_input.year between params.first_year and params.last_year
+
+),
+
+values_long as (
+
+    select credit_code, year, indicator_code,
+        cast(value as decimal(18, 6)) as raw_value,
+        cast(null as {{ dbt.type_string() }}) as raw_label,
+        case when value is null then 'stg_enterprise__esg_indicators (value empty)' end as missing_input
+    from delivered
+
+    union all
+
+    select credit_code, year, 'E02', cast(decisions as decimal(18, 6)), null, null
+    from penalties
+
+    union all
+
+    -- E03 = tce × 10,000 ÷ yuan = tce per 10,000 yuan of value added
+    select energy.credit_code, energy.year, 'E03',
+        case when financials.value_added_yuan > 0 and energy.energy_consumption_tce is not null
+            then cast({{ exact_ratio('energy.energy_consumption_tce * 10000', 'financials.value_added_yuan', 6) }}
+                      as decimal(18, 6))
+        end,
+        null,
+        case
+            when energy.energy_consumption_tce is null then 'stg_enterprise__energy_emissions (energy empty)'
+            when financials.credit_code is null or financials.value_added_yuan is null then 'stg_enterprise__financials'
+            when financials.value_added_yuan <= 0 then 'stg_enterprise__financials (value added not positive)'
+        end
+    from energy
+    left join financials
+        on financials.credit_code = energy.credit_code
+        and financials.year = energy.year
+
+    union all
+
+    select credit_code, year, 'E04', cast(carbon_efficiency_grade as decimal(18, 6)), null,
+        case when carbon_efficiency_grade is null
+            then concat('fct_carbon_efficiency_yearly (', coalesce(missing_inputs, 'not graded'), ')')
+        end
+    from carbon_efficiency
+
+    union all
+
+    select credit_code, year, 'E_GREEN_LOAN',
+        case when balance_yuan > 0
+            then cast({{ exact_ratio('green_balance_yuan * 100', 'balance_yuan', 6) }} as decimal(18, 6))
+        end,
+        null,
+        case when not balance_yuan > 0 then 'stg_bank__loans (no balance outstanding)' end
+    from loans
+
+    union all
+
+    -- S01: employees against the previous year's, %
+    select current_year.credit_code, current_year.year, 'S01',
+        case when previous_year.employees > 0 and current_year.employees is not null
+            then cast(round(cast(current_year.employees - previous_year.employees as decimal(38, 18)) * 100
+                            / previous_year.employees, 6) as decimal(18, 6))
+        end,
+        null,
+        case
+            when current_year.employees is null then 'stg_enterprise__financials (employees empty)'
+            when previous_year.credit_code is null then 'stg_enterprise__financials (previous year)'
+            when previous_year.employees is null or previous_year.employees <= 0
+                then 'stg_enterprise__financials (no employees the previous year)'
+        end
+    from financials as current_year
+    left join financials as previous_year
+        on previous_year.credit_code = current_year.credit_code
+        and previous_year.year = current_year.year - 1
+
+    union all
+
+    select credit_code, year, 'G01', cast(score as decimal(18, 6)), credit_rating,
+        case when credit_rating is null then 'stg_public__tax_credit_ratings (rating empty)' end
+    from tax_ratings
+
+    union all
+
+    select credit_code, year, 'G06',
+        case when total_assets_yuan > 0 and total_liabilities_yuan is not null
+            then cast({{ exact_ratio('total_liabilities_yuan * 100', 'total_assets_yuan', 6) }} as decimal(18, 6))
+        end,
+        null,
+        case when not (total_assets_yuan > 0 and total_liabilities_yuan is not null)
+            then 'stg_enterprise__financials (assets or liabilities empty or not positive)'
+        end
+    from financials
+
+),
+
+-- G05: listings in force at any time of the year: published by its end and not removed before its start
+dishonest_by_year as (
+
+    select firm_years.credit_code, firm_years.year, 'G05' as indicator_code,
+        cast(count(*) as decimal(18, 6)) as raw_value,
+        cast(null as {{ dbt.type_string() }}) as raw_label,
+        cast(null as {{ dbt.type_string() }}) as missing_input
+    from firm_years
+    inner join dishonest
+        on dishonest.credit_code = firm_years.credit_code
+        and dishonest.listed_year <= firm_years.year
+        and (dishonest.removed_year is null or dishonest.removed_year >= firm_years.year)
+    group by firm_years.credit_code, firm_years.year
+
+),
+
+all_values as (
+
+    select * from values_long
+    union all
+    select * from dishonest_by_year
+
+),
+
+final as (
+
+    select
+        firm_years.credit_code,
+        firm_years.year,
+        indicators.dimension,
+        indicators.indicator_code,
+        coalesce(all_values.raw_value, case when all_values.indicator_code is null
+                                            then indicators.absent_record_value end) as raw_value,
+        all_values.raw_label,
+        case
+            when all_values.indicator_code is null and indicators.absent_record_value is null
+                then indicators.input_name
+            else all_values.missing_input
+        end as missing_input
+    from firm_years
+    cross join indicators
+    left join all_values
+        on all_values.credit_code = firm_years.credit_code
+        and all_values.year = firm_years.year
+        and all_values.indicator_code = indicators.indicator_code
+
+)
+
+select * from final

@@ -1,0 +1,105 @@
+-- Green identification of enterprises (绿色企业认定), one row per enterprise and year: the scorecard's points per
+-- criterion (int_green_identification__enterprise_criteria_yearly), their total, the level it reaches and the
+-- evidence of every criterion. Method: total = Σ points of the met criteria (seed green_identification_criteria);
+-- level = the best level of seed green_identification_levels (subject 'enterprise') whose min_points the total
+-- reaches — dark / medium / light green, not green [U: the Huzhou 绿色融资主体认定 scorecard is not public].
+-- A criterion whose input is missing earns no points and is named in missing_inputs; max_possible_points adds its
+-- points back, and is_level_provisional says the level could be higher with the missing inputs (never a silent 0).
+-- A table, not kept year by year: its inputs are yearly tables and whole-history lists (registry, penalties,
+-- green bonds) without per-period load times; the whole mart is a few hundred rows a year.
+
+with
+
+criteria as (
+
+    select * from {{ ref('int_green_identification__enterprise_criteria_yearly') }}
+
+),
+
+registry as (
+
+    select credit_code, enterprise_name, industry_code, district_code
+    from {{ ref('stg_enterprise__registries') }}
+
+),
+
+levels as (
+
+    select level_seq, level_code, level_name_zh, min_points
+    from {{ ref('green_identification_levels') }}
+    where subject = 'enterprise'
+
+),
+
+totals as (
+
+    select
+        credit_code,
+        year,
+        cast(sum(coalesce(points_awarded, 0)) as decimal(9, 2)) as total_points,
+        cast(sum(case when points_awarded is null then points_available else points_awarded end) as decimal(9, 2))
+            as max_possible_points,
+        max(case when criterion_code = 'green_loan_share' then points_awarded end) as green_loan_share_points,
+        max(case when criterion_code = 'green_industry' then points_awarded end) as green_industry_points,
+        max(case when criterion_code = 'carbon_efficiency' then points_awarded end) as carbon_efficiency_points,
+        max(case when criterion_code = 'no_environmental_penalty' then points_awarded end)
+            as no_environmental_penalty_points,
+        max(case when criterion_code = 'green_bond' then points_awarded end) as green_bond_points,
+        {{ dbt.listagg(
+            dbt.concat([
+                'criterion_code', "' '",
+                "case when points_awarded is null then 'missing' else "
+                    ~ dbt.concat(["'+'", "cast(points_awarded as " ~ dbt.type_string() ~ ")"]) ~ " end",
+                "': '", 'evidence']),
+            "'; '", 'order by criterion_seq') }} as evidence,
+        {{ dbt.listagg('missing_input', "', '", 'order by criterion_seq') }} as missing_inputs
+    from criteria
+    group by credit_code, year
+
+),
+
+-- the best level a total reaches (levels are ordered: level_seq 1 has the highest min_points)
+level_of_total as (
+
+    select
+        totals.credit_code,
+        totals.year,
+        min(case when levels.min_points <= totals.total_points then levels.level_seq end) as level_seq,
+        min(case when levels.min_points <= totals.max_possible_points then levels.level_seq end) as best_possible_level_seq
+    from totals
+    cross join levels
+    group by totals.credit_code, totals.year
+
+),
+
+final as (
+
+    select
+        totals.credit_code,
+        registry.enterprise_name,
+        totals.year,
+        registry.industry_code,
+        registry.district_code,
+        totals.green_loan_share_points,
+        totals.green_industry_points,
+        totals.carbon_efficiency_points,
+        totals.no_environmental_penalty_points,
+        totals.green_bond_points,
+        totals.total_points,
+        totals.max_possible_points,
+        levels.level_code as identification_level,
+        levels.level_name_zh as identification_level_zh,
+        level_of_total.level_seq as identification_level_seq,
+        (level_of_total.best_possible_level_seq < level_of_total.level_seq) as is_level_provisional,
+        totals.evidence,
+        totals.missing_inputs
+    from totals
+    inner join level_of_total
+        on level_of_total.credit_code = totals.credit_code
+        and level_of_total.year = totals.year
+    left join levels on levels.level_seq = level_of_total.level_seq
+    left join registry on registry.credit_code = totals.credit_code
+
+)
+
+select * from final
