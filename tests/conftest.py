@@ -117,7 +117,15 @@ def landed(lake: settings_module.Settings) -> settings_module.Settings:
     return lake
 
 
+# The first test to ask for the session's pipeline-built lake pays for building it (the whole pipeline, every
+# theme) or waits for the worker building it: more than a test's 600 s on a busy 2-core machine.
+PIPELINE_TEMPLATE_TIMEOUT_S = 1500
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The whole-pipeline modules first: with the suite split across workers (make test runs pytest-xdist by
     file), the longest files must not be the last ones handed out."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
+    for item in items:
+        if "pipeline_template" in getattr(item, "fixturenames", ()) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(PIPELINE_TEMPLATE_TIMEOUT_S))
