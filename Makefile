@@ -14,14 +14,16 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 PG_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
 
-.PHONY: help setup run test test-services ui serve lint manifest clean clean-lake lock bench demo catalog-site
+.PHONY: help setup run test test-services ui serve lint manifest clean clean-lake lock bench bench-ingest demo catalog-site
 help:
 	@echo "make run     set up .venv, land demo data if landing/ is empty, run ingest → dbt → checks → publish"
 	@echo "            (SELECT='+key:\"published/fct_green_loan_balance_monthly\"' runs one mart's lineage only)"
 	@echo "make test    set up .venv and run the whole test suite"
 	@echo "make ui      Dagster UI on http://127.0.0.1:3000"
 	@echo "make serve   the one screen, the data API and the Data Docs on http://127.0.0.1:8000 (PORT=…)"
-	@echo "make bench   benchmarks (not tests): one city-scale month of loans ingested, results in bench/results.md"
+	@echo "make bench   benchmark (not a test): the whole pipeline from empty and one new month, against DuckDB alone"
+	@echo "            and plain pandas (BENCH_SCALE=0.1 by default; 1 is the city); results in benchmarks/"
+	@echo "make bench-ingest  one city-scale month of loans ingested, results in bench/results.md"
 	@echo "make demo    (re)generate demo data into landing/ (SCALE=0.01 MONTHS=2019-01:2025-12 by default)"
 	@echo "make catalog-site  the data catalog as static HTML (lakehouse/catalog_site/index.html), browsable offline"
 	@echo "make lint    ruff"
@@ -64,7 +66,11 @@ catalog-site: setup
 	$(BIN)/lakehouse catalog build
 	$(BIN)/lakehouse catalog site
 
+BENCH_SCALE ?= 0.1
 bench: setup
+	$(BIN)/python -m bench.pipeline --scale $(BENCH_SCALE)
+
+bench-ingest: setup
 	$(BIN)/python bench/ingest_city_month.py
 
 # One worker per core, each taking whole test files (module fixtures such as the end-to-end lake are built once).
