@@ -45,13 +45,7 @@ totals as (
         max(case when criterion_code = 'no_environmental_penalty' then points_awarded end)
             as no_environmental_penalty_points,
         max(case when criterion_code = 'green_bond' then points_awarded end) as green_bond_points,
-        {{ dbt.listagg(
-            dbt.concat([
-                'criterion_code', "' '",
-                "case when points_awarded is null then 'missing' else "
-                    ~ dbt.concat(["'+'", "cast(points_awarded as " ~ dbt.type_string() ~ ")"]) ~ " end",
-                "': '", 'evidence']),
-            "'; '", 'order by criterion_seq') }} as evidence,
+        {{ scorecard_evidence() }} as evidence,
         {{ dbt.listagg('missing_input', "', '", 'order by criterion_seq') }} as missing_inputs
     from criteria
     group by credit_code, year
@@ -64,8 +58,8 @@ level_of_total as (
     select
         totals.credit_code,
         totals.year,
-        min(case when levels.min_points <= totals.total_points then levels.level_seq end) as level_seq,
-        min(case when levels.min_points <= totals.max_possible_points then levels.level_seq end) as best_possible_level_seq
+        {{ scorecard_level_seq('totals.total_points') }} as level_seq,
+        {{ scorecard_level_seq('totals.max_possible_points') }} as best_possible_level_seq
     from totals
     cross join levels
     group by totals.credit_code, totals.year

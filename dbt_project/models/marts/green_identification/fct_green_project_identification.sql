@@ -387,13 +387,7 @@ totals as (
              + coalesce(max(case when points_awarded is null and criterion_code in ('direct_carbon_benefit', 'indirect_carbon_benefit')
                                  then points_available end), 0)
              as decimal(9, 2)) as max_possible_points,
-        {{ dbt.listagg(
-            dbt.concat([
-                'criterion_code', "' '",
-                "case when points_awarded is null then 'missing' else "
-                    ~ dbt.concat(["'+'", "cast(points_awarded as " ~ str ~ ")"]) ~ " end",
-                "': '", 'evidence']),
-            "'; '", 'order by criterion_seq') }} as evidence,
+        {{ scorecard_evidence() }} as evidence,
         {{ dbt.listagg('missing_input', "', '", 'order by criterion_seq') }} as missing_inputs_all
     from scored
     group by project_source, project_id
@@ -405,8 +399,8 @@ level_of_total as (
     select
         totals.project_source,
         totals.project_id,
-        min(case when levels.min_points <= totals.total_points then levels.level_seq end) as level_seq,
-        min(case when levels.min_points <= totals.max_possible_points then levels.level_seq end) as best_possible_level_seq
+        {{ scorecard_level_seq('totals.total_points') }} as level_seq,
+        {{ scorecard_level_seq('totals.max_possible_points') }} as best_possible_level_seq
     from totals
     cross join levels
     group by totals.project_source, totals.project_id
