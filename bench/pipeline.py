@@ -85,7 +85,7 @@ def measure(target: str, **kwargs) -> dict:
                 result = {"error": f"process died (exit code {proc.exitcode})", "measured": {}}
                 break
     proc.join()
-    if "error" in result:
+    if result.get("error"):  # stage results carry "error": None when they succeed
         print(f"  {target} FAILED: {result['error']}", flush=True)
     return result
 
