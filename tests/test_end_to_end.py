@@ -64,6 +64,22 @@ def test_mart_equals_values_computed_from_the_input_files(pipeline):
     assert sum(v[2] for v in expected.values()) > 0
 
 
+def test_every_dbt_unit_test_passes(pipeline, tmp_path):
+    """The pipeline's runs leave dbt's unit tests out (pipelines/assets/dbt.py: they test the SQL, not the data);
+    the suite runs every one of them, on the module's lake (a unit test reads its inputs' columns from the lake)."""
+    from pipelines import cli
+    from pipelines.assets.dbt import DBT_PROJECT
+
+    target = tmp_path / "dbt_target"
+    assert cli.main(["dbt", "test", "--select", "test_type:unit", "--quiet", "--target-path", str(target),
+                     "--log-path", str(tmp_path / "dbt_logs")]) == 0
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    declared = json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))["unit_tests"]
+    assert len(declared) >= 50
+    assert sorted(r["unique_id"] for r in results) == sorted(declared)
+    assert {r["status"] for r in results} == {"pass"}
+
+
 def test_the_validated_version_is_published_and_readable_by_snapshot(pipeline):
     settings, _ = pipeline
     with reader(settings) as con:
