@@ -39,6 +39,7 @@ class Settings:
     duckdb_threads: int | None
     duckdb_memory_limit: str | None
     s3: dict[str, str] = field(default_factory=dict)
+    gx_max_rows: int = 1_000_000  # changed rows a Great Expectations suite validates; more are sampled
 
     @property
     def catalog_kind(self) -> str:
@@ -93,4 +94,5 @@ def load() -> Settings:
         duckdb_threads=int(threads) if threads else None,
         duckdb_memory_limit=_env("LAKEHOUSE_DUCKDB_MEMORY_LIMIT", "") or None,
         s3=s3,
+        gx_max_rows=int(_env("LAKEHOUSE_GX_MAX_ROWS", "1000000")),
     )

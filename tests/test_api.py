@@ -55,8 +55,9 @@ def lake(tmp_path_factory, pipeline_template):
                                                                                      TOMORROW])
             con.execute(f"UPDATE {QUALIFIED} SET total_loan_balance_yuan = -1")
             unchecked = current_snapshot(con)
-            con.execute("INSERT INTO meta.quality_results VALUES (?, 'great_expectations:fixture', false, 1, 1, "
-                        "'balance below zero', ?, now())", [QUALIFIED, unchecked])
+            con.execute("INSERT INTO meta.quality_results (dataset, suite, passed, expectations_evaluated, "
+                        "expectations_failed, details, snapshot_id, evaluated_at) VALUES (?, 'great_expectations:"
+                        "fixture', false, 1, 1, 'balance below zero', ?, now())", [QUALIFIED, unchecked])
         yield settings
 
 

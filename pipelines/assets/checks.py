@@ -24,6 +24,8 @@ def suite_check(suite: Suite) -> dg.AssetChecksDefinition:
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={"expectations": result.evaluated, "failed": len(result.failed),
                       "snapshot_id": result.snapshot_id,
+                      "rows_validated": result.scope.get("rows_validated", 0),
+                      "scope": dg.MetadataValue.json(result.scope),
                       "failures": dg.MetadataValue.json(result.failed)},
         )
 

@@ -13,7 +13,9 @@ import duckdb
 
 from pipelines import settings as settings_module
 from pipelines.lake.connection import writer
+from pipelines.lake.sql import literal
 from pipelines.quality.expectations import SUITES_DIR, Suite, load_suites
+from pipelines.settings import LAKE_ALIAS
 
 
 class NotValidated(Exception):
@@ -26,18 +28,39 @@ PROVENANCE_COLUMNS = ("inputs_loaded_at",)
 
 
 def same_rows(con, dataset: str, old: int, new: int) -> bool:
-    """Whether two snapshots of a mart hold the same figures (rows compared as multisets, provenance aside)."""
+    """Whether two snapshots of a mart hold the same figures (rows compared as multisets, provenance aside).
+
+    Compared through DuckLake's table changes between them (the rows deleted against the rows inserted), so a
+    mart kept month by month costs its changed months, not its history; a table created again in between
+    (a dbt table materialization) is compared whole."""
     if old == new:
         return True
-    a, b = f"{dataset} AT (VERSION => {old})", f"{dataset} AT (VERSION => {new})"
+    schema, table = dataset.split(".")
+    b = f"{dataset} AT (VERSION => {new})"
     try:
-        columns = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {b}").fetchall()}
+        shape = [[row[:2] for row in con.execute(f"DESCRIBE SELECT * FROM {dataset} AT (VERSION => {v})").fetchall()]
+                 for v in (old, new)]
+        if shape[0] != shape[1]:  # columns added, dropped or retyped: a new version
+            return False
+        columns = {row[0] for row in shape[1]}
         skipped = [c for c in PROVENANCE_COLUMNS if c in columns]
         rows = f"* EXCLUDE ({', '.join(skipped)})" if skipped else "*"
-        differing = con.execute(f"""
-            SELECT count(*) FROM ((SELECT {rows} FROM {a} EXCEPT ALL SELECT {rows} FROM {b})
-                                  UNION ALL (SELECT {rows} FROM {b} EXCEPT ALL SELECT {rows} FROM {a}))"""
-                                ).fetchone()[0]
+        recreated = con.execute(
+            f"SELECT count(*) FROM {LAKE_ALIAS}.snapshots() WHERE snapshot_id > ? AND snapshot_id <= ? "
+            "AND list_contains(changes['tables_created'], ?)", [old, new, dataset]).fetchone()[0]
+        if recreated:
+            before, after = f"(SELECT {rows} FROM {dataset} AT (VERSION => {old}))", f"(SELECT {rows} FROM {b})"
+        else:
+            changes = (f"ducklake_table_changes({literal(LAKE_ALIAS)}, {literal(schema)}, {literal(table)}, "
+                       f"{old + 1}, {new})")
+            metadata = ", ".join(["snapshot_id", "rowid", "change_type", *skipped])
+            before = (f"(SELECT * EXCLUDE ({metadata}) FROM {changes} "
+                      "WHERE change_type IN ('delete', 'update_preimage'))")
+            after = (f"(SELECT * EXCLUDE ({metadata}) FROM {changes} "
+                     "WHERE change_type IN ('insert', 'update_postimage'))")
+        differing = con.execute(
+            f"SELECT count(*) FROM ((FROM {before} EXCEPT ALL FROM {after}) "
+            f"UNION ALL (FROM {after} EXCEPT ALL FROM {before}))").fetchone()[0]
     except (duckdb.BinderException, duckdb.InvalidInputException):  # the columns changed: a new version
         return False
     return differing == 0

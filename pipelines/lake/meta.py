@@ -31,7 +31,9 @@ TABLES = {
 
 
 # Columns added after a table was first released: a lake created before them gains them on bootstrap.
-ADDED_COLUMNS = {"ingestion_log": {"rows_warned": "BIGINT", "notes": "VARCHAR"}}
+ADDED_COLUMNS = {"ingestion_log": {"rows_warned": "BIGINT", "notes": "VARCHAR"},
+                 # which rows a suite validated (JSON, pipelines/quality/expectations.py); null for dbt's tests
+                 "quality_results": {"scope": "VARCHAR"}}
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -43,6 +43,7 @@ def record(settings: Settings, rows: list[tuple]) -> None:
         names = ("dataset", "suite", "passed", "expectations_evaluated", "expectations_failed", "details")
         table = pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in rows])
         con.register("_dbt_results", table)  # one insert, one lake snapshot, however many tests ran
-        con.execute(f"INSERT INTO meta.quality_results SELECT {', '.join(names)}, ?, ? FROM _dbt_results",
+        con.execute(f"INSERT INTO meta.quality_results ({', '.join(names)}, snapshot_id, evaluated_at) "
+                    f"SELECT {', '.join(names)}, ?, ? FROM _dbt_results",
                     [snapshot, now])
         con.unregister("_dbt_results")

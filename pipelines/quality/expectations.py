@@ -3,10 +3,19 @@
 GX 1.x has no DuckDB engine, so a suite validates a pandas frame read from one lake snapshot, with
 DECIMAL columns cast to DOUBLE in SQL (GX on Decimal objects is orders of magnitude slower). The snapshot
 is recorded with the result: a publication points at exactly the data that was validated.
+
+A suite validates what changed since the snapshot where the same suite last passed (DuckLake's table changes:
+the rows inserted or updated since), so a mart kept month by month has its new month validated, not its whole
+history again; a table rebuilt whole is all changed, and a first validation sees every row. Expectations across
+rows (uniqueness) therefore hold within the changed periods; across the whole table dbt's data tests check them
+on every build. More changed rows than ``settings.gx_max_rows`` are validated as a reproducible sample (GX holds
+the rows in memory; the row-level rules on every row are the contracts' and dbt's). Each result records its
+scope: which rows, how many, and the suite's fingerprint (an edited suite validates everything again).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -18,7 +27,7 @@ from typing import Any
 import yaml
 
 from pipelines.lake.connection import current_snapshot, reader, writer
-from pipelines.lake.sql import quote
+from pipelines.lake.sql import literal, quote
 from pipelines.settings import Settings
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -40,6 +49,7 @@ class SuiteResult:
     passed: bool
     evaluated: int
     failed: list[dict[str, Any]] = field(default_factory=list)
+    scope: dict[str, Any] = field(default_factory=dict)  # which rows were validated (meta.quality_results.scope)
 
 
 def load_suites() -> list[Suite]:
@@ -58,19 +68,50 @@ def _expectation(item: dict[str, dict[str, Any]]):
     return getattr(gx.expectations, class_name)(**kwargs)
 
 
-def read_frame(settings: Settings, dataset: str):
-    """The dataset at the current snapshot as pandas, decimals as floats; and that snapshot's id."""
-    with reader(settings) as con:
-        snapshot = current_snapshot(con)
-        schema, table = dataset.split(".")
-        columns = con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = 'lake' "
-            "AND table_schema = ? AND table_name = ? ORDER BY ordinal_position", [schema, table]).fetchall()
-        select = ", ".join(
-            f"CAST({quote(c)} AS DOUBLE) AS {quote(c)}" if t.upper().startswith("DECIMAL") else quote(c)
-            for c, t in columns)
-        frame = con.sql(f"SELECT {select} FROM {dataset} AT (VERSION => {snapshot})").df()
-    return frame, snapshot
+def fingerprint(suite: Suite) -> str:
+    return hashlib.sha256(json.dumps([suite.dataset, suite.expectations], sort_keys=True, default=str)
+                          .encode()).hexdigest()[:16]
+
+
+def last_pass(con, suite: Suite) -> int | None:
+    """The snapshot at which this suite, unchanged, last passed on the dataset."""
+    row = con.execute(
+        "SELECT max(snapshot_id) FROM meta.quality_results WHERE dataset = ? AND suite = ? AND passed "
+        "AND json_extract_string(scope, '$.suite_fingerprint') = ?",
+        [suite.dataset, f"great_expectations:{suite.name}", fingerprint(suite)]).fetchone()
+    return row[0] if row else None
+
+
+def read_frame(con, suite: Suite, max_rows: int, since: int | None = None):
+    """The rows of the suite's dataset to validate, as pandas with decimals as floats; the snapshot they are read
+    at, and the scope: every row, or (``since``: a snapshot the suite passed at) the rows changed after it."""
+    snapshot = current_snapshot(con)
+    schema, table = suite.dataset.split(".")
+    columns = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = 'lake' "
+        "AND table_schema = ? AND table_name = ? ORDER BY ordinal_position", [schema, table]).fetchall()
+    select = ", ".join(
+        f"CAST({quote(c)} AS DOUBLE) AS {quote(c)}" if t.upper().startswith("DECIMAL") else quote(c)
+        for c, t in columns)
+    if since is None:
+        rows = f"SELECT * FROM {suite.dataset} AT (VERSION => {snapshot})"
+        scope = {"rows": "all", "since_snapshot": None}
+    else:
+        # a table dropped and created again since then has all its rows inserted after `since`
+        rows = f"SELECT * FROM {_changes(suite, since, snapshot)} WHERE change_type IN ('insert', 'update_postimage')" \
+            if snapshot > since else f"SELECT * FROM {suite.dataset} AT (VERSION => {snapshot}) LIMIT 0"
+        scope = {"rows": "changed", "since_snapshot": since}
+    in_scope = con.execute(f"SELECT count(*) FROM ({rows})").fetchone()[0]
+    sample = f" USING SAMPLE reservoir({max_rows} ROWS) REPEATABLE (20201231)" if in_scope > max_rows else ""
+    frame = con.sql(f"SELECT {select} FROM ({rows}){sample}").df()
+    scope.update({"rows_in_scope": in_scope, "rows_validated": len(frame), "sampled": bool(sample),
+                  "suite_fingerprint": fingerprint(suite)})
+    return frame, snapshot, scope
+
+
+def _changes(suite: Suite, since: int, snapshot: int) -> str:
+    schema, table = suite.dataset.split(".")
+    return f"ducklake_table_changes('lake', {literal(schema)}, {literal(table)}, {since + 1}, {snapshot})"
 
 
 def data_docs_dir(settings: Settings) -> Path:
@@ -78,9 +119,20 @@ def data_docs_dir(settings: Settings) -> Path:
     return settings.root / "lakehouse" / "data_docs"
 
 
+_CONTEXTS: dict[Path, Any] = {}
+
+
 def gx_context(settings: Settings):
     """A context whose suites and validation results are files beside the lake, so each validation adds its
-    result to one Data Docs site. Nothing else of GX is configured: suites live in pipelines/quality/suites."""
+    result to one Data Docs site. Nothing else of GX is configured: suites live in pipelines/quality/suites.
+    One per lake and process: making one (and its Data Docs templates) costs about a second."""
+    root = settings.root / "lakehouse" / "gx"
+    if root not in _CONTEXTS:
+        _CONTEXTS[root] = _new_context(settings)
+    return _CONTEXTS[root]
+
+
+def _new_context(settings: Settings):
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -109,11 +161,19 @@ def validate(settings: Settings, suite: Suite) -> SuiteResult:
     import great_expectations as gx
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    frame, snapshot = read_frame(settings, suite.dataset)
+    with reader(settings) as con:
+        since = last_pass(con, suite)
+        frame, snapshot, scope = read_frame(con, suite, settings.gx_max_rows, since)
+        if since is not None and scope["rows_in_scope"] == 0:
+            deleted = snapshot > since and con.execute(
+                f"SELECT count(*) FROM {_changes(suite, since, snapshot)} WHERE change_type = 'delete'"
+            ).fetchone()[0]
+            if not deleted:  # the very rows it passed on: nothing to validate again
+                return SuiteResult(suite.name, suite.dataset, snapshot, True, 0, [], {**scope, "unchanged": True})
+            frame, snapshot, scope = read_frame(con, suite, settings.gx_max_rows)  # rows deleted: maybe now empty
     context = gx_context(settings)
-    batch_definition = (context.data_sources.add_or_update_pandas("lake")
-                        .add_dataframe_asset(suite.name)
-                        .add_batch_definition_whole_dataframe("frame"))
+    datasource = context.data_sources.add_or_update_pandas("lake")
+    batch_definition = datasource.add_dataframe_asset(suite.name).add_batch_definition_whole_dataframe("frame")
     gx_suite = context.suites.add_or_update(gx.ExpectationSuite(
         name=suite.name, expectations=[_expectation(e) for e in suite.expectations]))
     definition = context.validation_definitions.add_or_update(
@@ -129,13 +189,19 @@ def validate(settings: Settings, suite: Suite) -> SuiteResult:
          "observed": r.result.get("observed_value", r.result.get("unexpected_count"))}
         for r in outcome.results if not r.success
     ]
-    return SuiteResult(suite.name, suite.dataset, snapshot, bool(outcome.success), len(outcome.results), failed)
+    return SuiteResult(suite.name, suite.dataset, snapshot, bool(outcome.success), len(outcome.results), failed,
+                       scope)
 
 
 def record(settings: Settings, result: SuiteResult) -> None:
+    """Keep a result; a dataset unchanged since its suite passed keeps that result (and its snapshot, which
+    publication compares against): nothing is written."""
+    if result.scope.get("unchanged"):
+        return
     with writer(settings, purpose=f"quality result {result.dataset}") as con:
         con.execute(
-            "INSERT INTO meta.quality_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO meta.quality_results (dataset, suite, passed, expectations_evaluated, expectations_failed, "
+            "details, snapshot_id, evaluated_at, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [result.dataset, f"great_expectations:{result.suite}", result.passed, result.evaluated,
              len(result.failed), json.dumps(result.failed, ensure_ascii=False, default=str),
-             result.snapshot_id, datetime.now(UTC)])
+             result.snapshot_id, datetime.now(UTC), json.dumps(result.scope)])

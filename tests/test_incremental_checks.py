@@ -1,0 +1,105 @@
+"""Checks and publication cost what changed, not the history (issue 9): a Great Expectations suite validates the
+rows changed since it last passed, and publication compares a mart's versions through DuckLake's table changes."""
+
+import dataclasses
+import json
+
+import pytest
+
+from pipelines.assets.publish import same_rows
+from pipelines.lake.connection import current_snapshot, reader, writer
+from pipelines.quality.expectations import Suite, record, validate
+
+MART = "marts.t_monthly"
+SUITE = Suite("t_monthly", MART, "a month-kept mart", [
+    {"expect_table_row_count_to_be_between": {"min_value": 1}},
+    {"expect_compound_columns_to_be_unique": {"column_list": ["report_month", "bank"]}},
+    {"expect_column_values_to_be_between": {"column": "amount", "min_value": 0}},
+])
+
+
+def months(con, *months_: str) -> None:
+    con.execute(f"INSERT INTO {MART} SELECT CAST(m AS DATE), b, CAST(10 AS DECIMAL(18, 2)) "
+                "FROM unnest(?) AS t(m), unnest(['A', 'B', 'C']) AS u(b)", [list(months_)])
+
+
+@pytest.fixture
+def mart(lake):
+    with writer(lake) as con:
+        con.execute(f"CREATE TABLE {MART} (report_month DATE, bank VARCHAR, amount DECIMAL(18, 2))")
+        months(con, "2020-01-01", "2020-02-01")
+    return lake
+
+
+def results(settings) -> list[tuple]:
+    with reader(settings) as con:
+        return con.execute("SELECT passed, expectations_evaluated, scope FROM meta.quality_results "
+                           "WHERE dataset = ? ORDER BY evaluated_at", [MART]).fetchall()
+
+
+def test_a_suite_validates_what_changed_since_it_passed(mart):
+    first = validate(mart, SUITE)
+    assert first.passed and first.scope["rows"] == "all" and first.scope["rows_validated"] == 6
+    record(mart, first)
+    with writer(mart) as con:  # a new month arrives
+        months(con, "2020-03-01")
+    second = validate(mart, SUITE)
+    assert second.passed and second.evaluated == 3
+    assert second.scope | {"suite_fingerprint": None} == {
+        "rows": "changed", "since_snapshot": first.snapshot_id, "rows_in_scope": 3, "rows_validated": 3,
+        "sampled": False, "suite_fingerprint": None}
+    record(mart, second)
+    unchanged = validate(mart, SUITE)  # nothing new: nothing to validate, and nothing written
+    assert unchanged.passed and unchanged.evaluated == 0 and unchanged.scope["unchanged"]
+    record(mart, unchanged)
+    assert [(p, n, json.loads(s)["rows_validated"]) for p, n, s in results(mart)] == [(True, 3, 6), (True, 3, 3)]
+
+
+def test_a_bad_changed_row_fails_and_is_validated_again_until_corrected(mart):
+    record(mart, validate(mart, SUITE))
+    with writer(mart) as con:
+        con.execute(f"UPDATE {MART} SET amount = -1 WHERE report_month = DATE '2020-02-01' AND bank = 'B'")
+    failed = validate(mart, SUITE)
+    assert not failed.passed and failed.scope["rows_validated"] == 1
+    assert [f["expectation"] for f in failed.failed] == ["expect_column_values_to_be_between"]
+    record(mart, failed)
+    with writer(mart) as con:  # another month, the bad row still there: validated since the last pass
+        months(con, "2020-03-01")
+    again = validate(mart, SUITE)
+    assert not again.passed and again.scope["rows_validated"] == 4
+
+
+def test_an_emptied_table_an_edited_suite_and_too_many_rows_are_validated_whole(mart):
+    record(mart, validate(mart, SUITE))
+    edited = dataclasses.replace(SUITE, expectations=[*SUITE.expectations, {
+        "expect_column_values_to_be_in_set": {"column": "bank", "value_set": ["A", "B", "C"]}}])
+    assert validate(mart, edited).scope["rows_validated"] == 6
+    with writer(mart) as con:
+        con.execute(f"DELETE FROM {MART}")
+    emptied = validate(mart, SUITE)
+    assert not emptied.passed and emptied.scope["rows"] == "all"
+    with writer(mart) as con:
+        months(con, "2020-01-01", "2020-02-01", "2020-03-01")
+    sampled = validate(dataclasses.replace(mart, gx_max_rows=4), edited)
+    assert sampled.scope["sampled"] and sampled.scope["rows_in_scope"] == 9 and sampled.scope["rows_validated"] == 4
+
+
+def test_publication_compares_versions_through_their_changes(mart):
+    with writer(mart) as con:
+        v1 = current_snapshot(con)
+        con.execute("BEGIN")  # a month rebuilt with the same figures: deleted and inserted again
+        con.execute(f"DELETE FROM {MART} WHERE report_month = DATE '2020-02-01'")
+        months(con, "2020-02-01")
+        con.execute("COMMIT")
+        v2 = current_snapshot(con)
+        con.execute(f"UPDATE {MART} SET amount = 11 WHERE report_month = DATE '2020-01-01' AND bank = 'A'")
+        v3 = current_snapshot(con)
+        con.execute(f"CREATE OR REPLACE TABLE {MART} AS SELECT * FROM {MART} AT (VERSION => {v2})")  # rebuilt whole
+        v4 = current_snapshot(con)
+        con.execute(f"ALTER TABLE {MART} ADD COLUMN note VARCHAR")
+        v5 = current_snapshot(con)
+    with reader(mart) as con:
+        assert same_rows(con, MART, v1, v2)
+        assert not same_rows(con, MART, v2, v3) and not same_rows(con, MART, v1, v3)
+        assert same_rows(con, MART, v2, v4) and not same_rows(con, MART, v3, v4)
+        assert not same_rows(con, MART, v4, v5)
