@@ -21,7 +21,7 @@ TABLES = {
     "quality_results": """
         dataset VARCHAR NOT NULL, suite VARCHAR NOT NULL, passed BOOLEAN NOT NULL,
         expectations_evaluated INTEGER NOT NULL, expectations_failed INTEGER NOT NULL,
-        details VARCHAR, snapshot_id BIGINT, evaluated_at TIMESTAMPTZ NOT NULL""",
+        details VARCHAR, snapshot_id BIGINT, evaluated_at TIMESTAMPTZ NOT NULL, scope VARCHAR""",
     # A mart version that passed its checks; consumers read it AT (VERSION => snapshot_id).
     "publications": """
         dataset VARCHAR NOT NULL, version INTEGER NOT NULL, snapshot_id BIGINT NOT NULL,
