@@ -181,8 +181,23 @@ def parse(path: Path) -> Contract:
         raise ContractError(f"{path}: cannot read the contract: {type(exc).__name__}: {exc}") from None
 
 
+# libyaml's loader where PyYAML has it: every process that loads the definitions reads all contracts
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _document(path: Path) -> Any:
+    """The contract file as YAML, read once per version of the file (parsing and validating both need it)."""
+    stat = path.stat()
+    return _read_document(path, stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _read_document(path: Path, _mtime_ns: int, _size: int) -> Any:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+
+
 def _parse(path: Path) -> Contract:
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc = _document(path)
     schema = doc["schema"]
     if len(schema) != 1:
         raise ContractError(f"{path}: one schema object per incoming dataset, found {len(schema)}")
@@ -235,14 +250,17 @@ def odcs_json_schema() -> dict[str, Any]:
     return json.loads(resources.files("open_data_contract_standard").joinpath("schema.json").read_text())
 
 
-def validate_document(path: Path) -> list[str]:
-    """Errors of the contract file against the ODCS JSON Schema (empty when valid)."""
+@cache
+def _validator():
     import jsonschema
 
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(odcs_json_schema())
+    return jsonschema.Draft202012Validator(odcs_json_schema())
+
+
+def validate_document(path: Path) -> list[str]:
+    """Errors of the contract file against the ODCS JSON Schema (empty when valid)."""
     return [f"{path.name}: {'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
-            for e in validator.iter_errors(doc)]
+            for e in _validator().iter_errors(_document(path))]
 
 
 @cache
