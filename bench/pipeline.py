@@ -40,6 +40,7 @@ from bench import machine as machine_module
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks"
 RUNS = ROOT / "bench" / ".data" / "runs"  # git-ignored, with the issue-3 data
+SOURCES = ROOT / "bench" / ".data" / "sources"
 LOCATION_VARS = ("LAKEHOUSE_CATALOG", "LAKEHOUSE_DATA_PATH", "LAKEHOUSE_LANDING", "LAKEHOUSE_LOCK_FILE")
 STAGES = ("ingest", "dbt", "checks", "publish", "catalog")
 
@@ -432,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the root (lake, landing) afterwards")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--sources", type=Path,
+                        help=f"where the generated demo sources are kept and reused (default: under {SOURCES})")
     parser.add_argument("--report-only", type=Path, metavar="JSON",
                         help="recompute the ratios and targets of a results JSON and rewrite its Markdown")
     args = parser.parse_args(argv)
@@ -449,8 +452,6 @@ def main(argv: list[str] | None = None) -> int:
         print("results: " + ", ".join(str(p) for p in write(report, args.out)))
         return 0
 
-    from pipelines.demo.world import DEFAULT_SEED
-
     history = _months(args.months)
     new_month = args.new_month or _next_month(history[-1])
     started_at = datetime.now(UTC)
@@ -465,20 +466,19 @@ def main(argv: list[str] | None = None) -> int:
                     "root": str(root)}
     print(f"bench: scale {args.scale:g}, {history[0]}..{history[-1]} then {new_month}, in {root}", flush=True)
 
-    generated = root / "generated"
-    gen = measure("bench.pipeline:generate", landing=str(generated), scale=args.scale,
-                  seed=args.seed or DEFAULT_SEED, months=[*history, new_month])
+    generated, gen = sources(args, history, new_month)
     report["generate"] = gen
     landing = root / "landing"
     held_back = []
-    for path in sorted(p for p in generated.rglob("*") if p.is_file()):
+    for path in sorted(p for p in generated.rglob("*") if p.is_file() and p.name != "GENERATED.json"):
         rel = path.relative_to(generated)
         if new_month in rel.as_posix():
             held_back.append(rel)
             continue
         (landing / rel).parent.mkdir(parents=True, exist_ok=True)
         os.link(path, landing / rel)
-    print(f"  generated {gen.get('files')} files ({gen.get('rows', 0):,} rows) in {gen['measured'].get('wall_s')} s;"
+    print(f"  {'reused' if gen.get('reused') else 'generated'} {gen.get('files')} files ({gen.get('rows', 0):,} rows,"
+          f" generated in {gen['measured'].get('wall_s')} s);"
           f" {len(held_back)} files of {new_month} held back", flush=True)
 
     report["full"] = _phase("full", "whole pipeline from empty")
@@ -517,6 +517,26 @@ def main(argv: list[str] | None = None) -> int:
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
     return 0 if report["full"]["ok"] and report["incremental"]["ok"] else 1
+
+
+def sources(args, history: list[str], new_month: str) -> tuple[Path, dict]:
+    """The demo sources for the run: generated once per scale, seed and months (deterministically) and kept, so a
+    second run, or one at another commit, measures the pipeline on the very same files without regenerating."""
+    from pipelines.demo.world import DEFAULT_SEED
+
+    wanted = {"scale": args.scale, "seed": args.seed or DEFAULT_SEED, "months": f"{history[0]}..{new_month}"}
+    generated = (args.sources or SOURCES / "scale{scale:g}-seed{seed}-{months}".format(**wanted)).resolve()
+    stamp = generated / "GENERATED.json"
+    if stamp.exists():
+        kept = json.loads(stamp.read_text(encoding="utf-8"))
+        if {k: kept.get(k) for k in wanted} == wanted:
+            return generated, {**kept, "reused": True}
+    shutil.rmtree(generated, ignore_errors=True)
+    gen = measure("bench.pipeline:generate", landing=str(generated), scale=args.scale, seed=wanted["seed"],
+                  months=[*history, new_month])
+    if not gen.get("error"):
+        stamp.write_text(json.dumps({**wanted, **gen}), encoding="utf-8")
+    return generated, gen
 
 
 def ratios_and_targets(r: dict) -> tuple[dict, list[dict]]:
