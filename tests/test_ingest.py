@@ -120,6 +120,40 @@ def test_a_failure_inside_the_load_leaves_the_previous_state(landed, monkeypatch
     assert _raw(landed, "2020-01") == before
 
 
+def test_a_big_backfill_commits_whole_partitions_in_bounded_transactions(landed, monkeypatch):
+    """A transaction holds its rows in memory until it commits: a backfill commits every COMMIT_EVERY_ROWS rows,
+    always after a whole partition; a failure later keeps what was committed and leaves the rest as it was."""
+    from pipelines.ingest.load import load_partitions
+
+    months = ["2020-01", "2020-02", "2020-03"]
+    per_month = len(_file_rows(landed, "2020-01"))
+    monkeypatch.setattr(load_module, "COMMIT_EVERY_ROWS", per_month * 2)  # two months a transaction
+    results = load_partitions(CONTRACT, months, landed, log=lambda _: None)
+    snapshots = [r.snapshot_id for r in results]
+    assert snapshots[0] == snapshots[1] < snapshots[2]
+    assert [len(_raw(landed, m)) for m in months] == [len(_file_rows(landed, m)) for m in months]
+
+    real_log_files = load_module.log_files
+
+    def crash_in_march(con, contract, result, *args):
+        if result.partition_key == "2020-03":
+            raise RuntimeError("crash while loading March")
+        real_log_files(con, contract, result, *args)
+
+    before = {m: _raw(landed, m) for m in months}
+    monkeypatch.setattr(load_module, "COMMIT_EVERY_ROWS", 1)  # every month its own transaction
+    monkeypatch.setattr(load_module, "log_files", crash_in_march)
+    for month in months:  # a re-delivery of every month, with one more file each
+        shutil.copy(partition_files(CONTRACT, landed.landing, month)[0],
+                    landed.landing / "bank_loans" / month / "again.csv")
+    with pytest.raises(RuntimeError, match="March"):
+        load_partitions(CONTRACT, months, landed, log=lambda _: None)
+    # January and February were committed with the re-delivery (its duplicate loans quarantined), March not
+    after = {m: _raw(landed, m) for m in months}
+    assert after["2020-01"] != before["2020-01"] and after["2020-02"] != before["2020-02"]
+    assert after["2020-03"] == before["2020-03"]
+
+
 def test_a_rejected_redelivery_keeps_the_banks_previous_rows(landed):
     load_partition(CONTRACT, "2020-01", landed, log=lambda _: None)
     before = _raw(landed, "2020-01")
