@@ -97,6 +97,24 @@ def test_jsonl_loads_numbers_exactly_and_quarantines_by_rule(lake: Settings, tmp
     assert (3, "scale:2") in rules and (3, "type:INTEGER") in rules
 
 
+def test_jsonl_reading_is_linear_in_the_records(tmp_path: Path) -> None:
+    """A column per key, filled record by record: 100,000 records read in about a second. The reader once built a
+    list as long as the file so far for every value (setdefault's default), so the same file took minutes, and a
+    year of the city's ESG indicators (2.6 M records) would have taken hours."""
+    import time
+
+    from pipelines.ingest.readers import read_delivered
+
+    contract = jsonl_contract(tmp_path)
+    path = write_jsonl(tmp_path / "firms/2020-12/big.jsonl", [
+        {"month": "2020-12", "creditCode": GOOD_USCC, "revenue": i, "listed": i % 2 == 0, "employees": i % 500}
+        for i in range(100_000)])
+    started = time.perf_counter()
+    table = read_delivered(path, contract)
+    assert table.num_rows == 100_000
+    assert time.perf_counter() - started < 15  # linear: ~1 s here; quadratic: minutes
+
+
 def test_jsonl_line_that_is_not_json_rejects_the_file_naming_the_line(lake: Settings, tmp_path: Path) -> None:
     contract = jsonl_contract(tmp_path)
     good = {"month": "2020-12", "creditCode": GOOD_USCC, "revenue": 1}

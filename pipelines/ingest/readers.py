@@ -155,7 +155,9 @@ def _read_jsonl(path: Path, contract: Contract) -> pa.Table:
                 raise FileRejected(path, "malformed", f"line {number} is not a JSON object")
             row = len(lines)
             for key, value in record.items():
-                values = columns.setdefault(key, [None] * row)
+                values = columns.get(key)
+                if values is None:  # not setdefault: its default list would be built for every value (quadratic)
+                    values = columns[key] = [None] * row
                 values.extend([None] * (row - len(values)))
                 values.append(_json_text(value))
             lines.append(number)
