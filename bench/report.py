@@ -98,7 +98,9 @@ def markdown(r: dict) -> str:
 
 def write(report: dict, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"results-{report['started_at'][:10]}-scale{report['scale']:g}"
+    # date and time: a second run on the same day (after a change) must not overwrite the first
+    started = report["started_at"]
+    stem = f"results-{started[:10]}T{started[11:16].replace(':', '')}-scale{report['scale']:g}"
     json_path, md_path = out / f"{stem}.json", out / f"{stem}.md"
     json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
     text = markdown(report)
