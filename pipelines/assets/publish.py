@@ -13,7 +13,7 @@ import duckdb
 
 from pipelines import settings as settings_module
 from pipelines.lake.connection import writer
-from pipelines.lake.sql import literal
+from pipelines.lake.sql import table_changes
 from pipelines.quality.expectations import SUITES_DIR, Suite, load_suites
 from pipelines.settings import LAKE_ALIAS
 
@@ -35,7 +35,6 @@ def same_rows(con, dataset: str, old: int, new: int) -> bool:
     (a dbt table materialization) is compared whole."""
     if old == new:
         return True
-    schema, table = dataset.split(".")
     b = f"{dataset} AT (VERSION => {new})"
     try:
         shape = [[row[:2] for row in con.execute(f"DESCRIBE SELECT * FROM {dataset} AT (VERSION => {v})").fetchall()]
@@ -51,8 +50,7 @@ def same_rows(con, dataset: str, old: int, new: int) -> bool:
         if recreated:
             before, after = f"(SELECT {rows} FROM {dataset} AT (VERSION => {old}))", f"(SELECT {rows} FROM {b})"
         else:
-            changes = (f"ducklake_table_changes({literal(LAKE_ALIAS)}, {literal(schema)}, {literal(table)}, "
-                       f"{old + 1}, {new})")
+            changes = table_changes(dataset, old, new)
             metadata = ", ".join(["snapshot_id", "rowid", "change_type", *skipped])
             before = (f"(SELECT * EXCLUDE ({metadata}) FROM {changes} "
                       "WHERE change_type IN ('delete', 'update_preimage'))")

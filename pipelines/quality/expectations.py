@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from pipelines.lake.connection import current_snapshot, reader, writer
-from pipelines.lake.sql import literal, quote
+from pipelines.lake.sql import quote, table_changes
 from pipelines.settings import Settings
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -98,8 +98,11 @@ def read_frame(con, suite: Suite, max_rows: int, since: int | None = None):
         scope = {"rows": "all", "since_snapshot": None}
     else:
         # a table dropped and created again since then has all its rows inserted after `since`
-        rows = f"SELECT * FROM {_changes(suite, since, snapshot)} WHERE change_type IN ('insert', 'update_postimage')" \
-            if snapshot > since else f"SELECT * FROM {suite.dataset} AT (VERSION => {snapshot}) LIMIT 0"
+        if snapshot > since:
+            rows = (f"SELECT * FROM {table_changes(suite.dataset, since, snapshot)} "
+                    "WHERE change_type IN ('insert', 'update_postimage')")
+        else:
+            rows = f"SELECT * FROM {suite.dataset} AT (VERSION => {snapshot}) LIMIT 0"
         scope = {"rows": "changed", "since_snapshot": since}
     in_scope = con.execute(f"SELECT count(*) FROM ({rows})").fetchone()[0]
     sample = f" USING SAMPLE reservoir({max_rows} ROWS) REPEATABLE (20201231)" if in_scope > max_rows else ""
@@ -107,11 +110,6 @@ def read_frame(con, suite: Suite, max_rows: int, since: int | None = None):
     scope.update({"rows_in_scope": in_scope, "rows_validated": len(frame), "sampled": bool(sample),
                   "suite_fingerprint": fingerprint(suite)})
     return frame, snapshot, scope
-
-
-def _changes(suite: Suite, since: int, snapshot: int) -> str:
-    schema, table = suite.dataset.split(".")
-    return f"ducklake_table_changes('lake', {literal(schema)}, {literal(table)}, {since + 1}, {snapshot})"
 
 
 def data_docs_dir(settings: Settings) -> Path:
@@ -166,7 +164,7 @@ def validate(settings: Settings, suite: Suite) -> SuiteResult:
         frame, snapshot, scope = read_frame(con, suite, settings.gx_max_rows, since)
         if since is not None and scope["rows_in_scope"] == 0:
             deleted = snapshot > since and con.execute(
-                f"SELECT count(*) FROM {_changes(suite, since, snapshot)} WHERE change_type = 'delete'"
+                f"SELECT count(*) FROM {table_changes(suite.dataset, since, snapshot)} WHERE change_type = 'delete'"
             ).fetchone()[0]
             if not deleted:  # the very rows it passed on: nothing to validate again
                 return SuiteResult(suite.name, suite.dataset, snapshot, True, 0, [], {**scope, "unchanged": True})
