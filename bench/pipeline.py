@@ -3,8 +3,9 @@
     python -m bench.pipeline --scale 0.1                       # what `make bench SCALE=0.1` runs
     python -m bench.pipeline --scale 0.002 --months 2020-11..2020-12 --new-month 2021-01   # a quick try
 
-1. Generates the demo sources at the scale for the history and the new month into a fresh root, and lands all
-   but the new month's files (the new month is held back, to be delivered later).
+1. Generates the demo sources at the scale for the history and the new month (once: they are kept under
+   bench/.data/sources and reused, generation being deterministic), and lands all but the new month's files in a
+   fresh root (the new month is held back, to be delivered later).
 2. Runs the whole pipeline from empty, one process per stage so that each stage's peak memory is its own:
    ingest (one Dagster run per dataset over every delivered partition, as `make run` does), transform (the
    `transform` job: dbt build → Great Expectations checks → publication) and catalog. The transform run is split
@@ -16,7 +17,7 @@
    files changed (what the sensors launch), transform, catalog; measured the same way.
 4. The ceiling (bench/ceiling.py) on the new month's loan files and the pandas alternative (bench/pandas_alternative.py)
    on the whole landing directory, each in its own process; the pandas figures are compared with our marts'.
-5. Writes benchmarks/results-<date>-scale<s>.json and .md and benchmarks/latest.md.
+5. Writes benchmarks/results-<date>T<hhmm>-scale<s>.json and .md and benchmarks/latest.md.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ OUT = ROOT / "benchmarks"
 RUNS = ROOT / "bench" / ".data" / "runs"  # git-ignored, with the issue-3 data
 SOURCES = ROOT / "bench" / ".data" / "sources"
 LOCATION_VARS = ("LAKEHOUSE_CATALOG", "LAKEHOUSE_DATA_PATH", "LAKEHOUSE_LANDING", "LAKEHOUSE_LOCK_FILE")
-STAGES = ("ingest", "dbt", "checks", "publish", "catalog")
 
 
 # ---------------------------------------------------------------------------------------------------------------
