@@ -140,18 +140,19 @@ joined as (
     left join asset_classes
         on asset_classes.product = loan_years.product
         and asset_classes.borrower_type = loan_years.borrower_type
-    -- borrower data only for borrowers identified by a unified social credit code
+    -- borrower data only for borrowers identified by a unified social credit code; the borrower type is tested
+    -- inside the key so that every condition is an equality of the two sides (a hash join: a condition on one
+    -- side only makes DuckDB compare every pair of rows)
     left join financials
-        on financials.credit_code = loan_years.borrower_id
+        on financials.credit_code
+            = case when loan_years.borrower_type in ('企业', '个体工商户') then loan_years.borrower_id end
         and financials.year = loan_years.year
-        and loan_years.borrower_type in ('企业', '个体工商户')
     left join listed_companies
-        on listed_companies.credit_code = loan_years.borrower_id
-        and loan_years.borrower_type = '企业'
+        on listed_companies.credit_code = case when loan_years.borrower_type = '企业' then loan_years.borrower_id end
     left join year_end_market_caps
-        on year_end_market_caps.credit_code = loan_years.borrower_id
+        on year_end_market_caps.credit_code
+            = case when loan_years.borrower_type = '企业' then loan_years.borrower_id end
         and year_end_market_caps.year = loan_years.year
-        and loan_years.borrower_type = '企业'
     left join retail_parameters
         on retail_parameters.asset_class = asset_classes.asset_class
 

@@ -62,7 +62,9 @@ loan_totals as (
             as npl_balance_yuan,
         max(loans.loaded_at) as loaded_at
     from loans
-    left join registries on registries.credit_code = loans.borrower_id and loans.borrower_type = '企业'
+    -- an equality on both sides' expressions, so a hash join (a one-sided condition in ON makes DuckDB loop)
+    left join registries
+        on registries.credit_code = case when loans.borrower_type = '企业' then loans.borrower_id end
     group by loans.report_month
 
 ),

@@ -98,16 +98,18 @@ joined as (
     left join high_carbon
         on substring(attribution.industry_code, 2, length(high_carbon.industry_code_prefix))
            = high_carbon.industry_code_prefix
+    -- borrower data only for enterprises and sole proprietors: the type is tested inside the key, so that every
+    -- condition is an equality of the two sides (a hash join; a one-sided condition makes DuckDB compare all pairs)
     left join emissions
-        on emissions.credit_code = attribution.borrower_id
+        on emissions.credit_code
+            = case when attribution.borrower_type in ('企业', '个体工商户') then attribution.borrower_id end
         and emissions.year = attribution.year
-        and attribution.borrower_type in ('企业', '个体工商户')
     left join quality_scores as status_basis
         on status_basis.verification_status = emissions.verification_status
     left join revenues
-        on revenues.credit_code = attribution.borrower_id
+        on revenues.credit_code
+            = case when attribution.borrower_type in ('企业', '个体工商户') then attribution.borrower_id end
         and revenues.year = attribution.year
-        and attribution.borrower_type in ('企业', '个体工商户')
     left join sector_factors
         on sector_factors.industry_section = substring(attribution.industry_code, 1, 1)
     left join retail_parameters

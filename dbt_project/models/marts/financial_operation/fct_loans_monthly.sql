@@ -83,7 +83,9 @@ classified as (
             <= parameters.max_credit_yuan as is_inclusive_small_micro
     from loans
     cross join parameters
-    left join registries on registries.credit_code = loans.borrower_id and loans.borrower_type = '企业'
+    -- an equality on both sides' expressions, so a hash join (a one-sided condition in ON makes DuckDB loop)
+    left join registries
+        on registries.credit_code = case when loans.borrower_type = '企业' then loans.borrower_id end
 
 ),
 
