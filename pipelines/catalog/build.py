@@ -26,7 +26,7 @@ from pipelines.catalog.entries import LAYERS, Catalog, Violation
 from pipelines.catalog.tables import TABLES
 from pipelines.contracts.model import Contract, all_contracts
 from pipelines.ingest.load import LINEAGE_COLUMNS
-from pipelines.lake.connection import reader, writer
+from pipelines.lake.connection import current_snapshot, reader, writer
 from pipelines.settings import LAKE_ALIAS, PROJECT_ROOT, Settings
 
 CATALOG_ASSET = "meta/catalog"  # the Dagster asset that writes the meta.catalog_* tables
@@ -258,7 +258,7 @@ def write(catalog: Catalog, settings: Settings, log: Callable[[str], None] = pri
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        return con.execute(f"SELECT max(snapshot_id) FROM {LAKE_ALIAS}.snapshots()").fetchone()[0]
+        return current_snapshot(con)
 
 
 def build(settings: Settings, asset_graph=None, today: dt.date | None = None,

@@ -29,7 +29,7 @@ import duckdb
 import yaml
 
 from pipelines.catalog.collect import read_yaml
-from pipelines.settings import LAKE_ALIAS
+from pipelines.lake.connection import current_snapshot
 
 # Layers in the order data flows; a layer the catalog names but this list does not is shown after them.
 LAYERS = ("landing", "raw", "quarantine", "staging", "intermediate", "marts", "published", "meta")
@@ -87,7 +87,7 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str) -> tuple[list[str], list[d
 def lake_snapshot(con: duckdb.DuckDBPyConnection) -> int | None:
     """The lake's latest snapshot, or None when the connection has no DuckLake attached as ``lake``."""
     try:
-        return con.execute(f"SELECT max(snapshot_id) FROM {LAKE_ALIAS}.snapshots()").fetchone()[0]
+        return current_snapshot(con)
     except duckdb.Error:
         return None
 

@@ -86,13 +86,11 @@ def read_frame(con, suite: Suite, max_rows: int, since: int | None = None):
     """The rows of the suite's dataset to validate, as pandas with decimals as floats; the snapshot they are read
     at, and the scope: every row, or (``since``: a snapshot the suite passed at) the rows changed after it."""
     snapshot = current_snapshot(con)
-    schema, table = suite.dataset.split(".")
-    columns = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = 'lake' "
-        "AND table_schema = ? AND table_name = ? ORDER BY ordinal_position", [schema, table]).fetchall()
+    # the table's own columns (information_schema would list every column of the lake first)
+    columns = con.execute(f"DESCRIBE SELECT * FROM {suite.dataset} AT (VERSION => {snapshot})").fetchall()
     select = ", ".join(
         f"CAST({quote(c)} AS DOUBLE) AS {quote(c)}" if t.upper().startswith("DECIMAL") else quote(c)
-        for c, t in columns)
+        for c, t, *_ in columns)
     if since is None:
         rows = f"SELECT * FROM {suite.dataset} AT (VERSION => {snapshot})"
         scope = {"rows": "all", "since_snapshot": None}
@@ -130,6 +128,10 @@ def gx_context(settings: Settings):
     return _CONTEXTS[root]
 
 
+def _view(name: str) -> dict[str, str]:
+    return {"module_name": "pipelines.quality.data_docs_views", "class_name": name}
+
+
 def _new_context(settings: Settings):
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
@@ -144,7 +146,10 @@ def _new_context(settings: Settings):
             "class_name": "SiteBuilder", "show_how_to_buttons": False,
             "store_backend": {"class_name": "TupleFilesystemStoreBackend",
                               "base_directory": str(data_docs_dir(settings))},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}}},
+            # views that compile their templates once per process, not once per validation
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "view": _view("IndexPageView")},
+            "site_section_builders": {section: {"view": _view("PageView")}
+                                      for section in ("expectations", "validations", "profiling")}}},
         progress_bars=ProgressBarsConfig(globally=False),
     )
     # Validation definitions and checkpoints name the run's in-memory data source: remade every run, never kept
