@@ -20,6 +20,20 @@ LAKE_ALIAS = "lake"
 LAKE_SCHEMAS = ("raw", "seeds", "staging", "intermediate", "marts", "quarantine", "meta")
 
 
+# dbt's DuckDB unless LAKEHOUSE_DUCKDB_MEMORY_LIMIT says otherwise: half the machine's memory. DuckDB's own default
+# (80 %) leaves too little beside it for the Dagster processes, the readers (API, catalog) and the page cache the
+# Parquet reads go through; beyond the limit DuckDB spills its joins and sorts to disk instead of growing (issue 9).
+DBT_MEMORY_SHARE = 0.5
+
+
+def default_memory_limit(share: float = DBT_MEMORY_SHARE) -> str:
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX: DuckDB's default would be 80 % of the same thing
+        return "4GB"
+    return f"{max(1, int(total * share / 2**20))}MiB"
+
+
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name, "").strip()
     return value or default
@@ -61,6 +75,7 @@ class Settings:
             "LAKEHOUSE_EXTENSION_DIR": str(self.extension_dir),
             "LAKEHOUSE_DBT_TARGET": self.dbt_target,
             "LAKEHOUSE_DUCKDB_THREADS": str(self.duckdb_threads or os.cpu_count() or 1),
+            "LAKEHOUSE_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit or default_memory_limit(),
             # a test runs when every model it reads is selected: building one mart's lineage does not run the
             # reconciliation of another mart that reads the same staging model (dbt's default would, and fail)
             "DBT_INDIRECT_SELECTION": os.environ.get("DBT_INDIRECT_SELECTION") or "cautious",
