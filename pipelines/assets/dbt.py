@@ -6,9 +6,11 @@ the folder beneath it (``staging_bank``, ``marts_green_credit``). The manifest i
 (``make manifest``), never raced at run time.
 """
 
+import json
 import os
 import shutil
 import sys
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,15 @@ from dagster_dbt import (
 )
 
 from pipelines import settings as settings_module
+from pipelines.assets.dbt_state import (
+    keep_partial_parse,
+    record_loaded_seeds,
+    reuse_partial_parse,
+    seed_exclusions,
+    seed_fingerprints,
+    state_dir,
+    unchanged_seeds,
+)
 from pipelines.lake.connection import reader
 from pipelines.lake.lock import writer_lock
 from pipelines.quality import dbt_failures, dbt_results
@@ -68,9 +79,23 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Build the selected models and run their tests (dbt build), as the lake's only writer."""
     settings = settings_module.load()
     os.environ.update(settings.dbt_env())  # dbt's profiles.yml reads the lake's location from here
+    state = state_dir(settings)
+    # the name dagster-dbt would give it (prune_run_artifacts relies on it), chosen here to seed it first
+    name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    target = DBT_DIR / "target" / name
+    reuse_partial_parse(state, target)
     with writer_lock(settings.lock_file, settings.lock_timeout_s, f"dbt run {context.run_id}", context.log.info):
-        invocation = dbt.cli(BUILD_ARGS, context=context, raise_on_error=False)
+        manifest = json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
+        fingerprints = seed_fingerprints(manifest, DBT_DIR)
+        skipped = unchanged_seeds(settings, state, manifest, fingerprints)
+        exclude = seed_exclusions(manifest, skipped)
+        if skipped:
+            context.log.info(f"{len(skipped)} seeds unchanged since their last load into this lake: not reloaded, "
+                             f"and {len(exclude) - len(skipped)} tests that read only them not run again")
+        args = [*BUILD_ARGS, "--exclude", " ".join(exclude)] if exclude else BUILD_ARGS
+        invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
         yield from invocation.stream()
+    keep_partial_parse(state, target)
     failed: list[dbt_failures.TestFailure] = []
     # failures too: the catalog shows each test's latest result, and a failing one most of all
     try:
@@ -85,7 +110,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     for failure in failed:
         context.log.error(str(failure))
     error = invocation.get_error()
-    if error is not None:
+    if error is None:
+        record_loaded_seeds(state, fingerprints, target / "run_results.json")
+    else:
         if failed:  # the rule and the rows, not only dbt's "Got 2 results, configured to fail if != 0"
             raise dg.Failure(description="\n".join(map(str, failed)),
                              metadata={"failed_tests": [f.test for f in failed]}) from error

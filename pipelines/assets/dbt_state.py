@@ -1,0 +1,154 @@
+"""What dbt already did for a lake, kept beside its catalog so the next run does not do it again (issue 9).
+
+- The partial-parse file of the last invocation against this lake. dbt keys it on the profile, which names the
+  lake, so the build-time one (made with the `compile` target) never matches a run; dbt checks every hash itself,
+  so a stale file costs a full parse, never a wrong result.
+- The fingerprint of each seed as last loaded by a successful build: an unchanged seed is not reloaded and the
+  tests that read only seeds do not run again (38 seeds and 442 tests, about 36 s a run at scale 0.1).
+
+A server catalog has no such place: every run then parses in full (or reuses the newest invocation's file) and
+loads every seed, as before.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pipelines import settings as settings_module
+from pipelines.lake.connection import reader, sqlite_catalog_path
+from pipelines.lake.inspect import METADATA
+
+STATE_DIR_NAME = "dbt_state"
+PARTIAL_PARSE = "partial_parse.msgpack"
+SEED_STATE = "seeds.json"
+
+
+def state_dir(settings: settings_module.Settings) -> Path | None:
+    catalog = sqlite_catalog_path(settings)
+    if catalog is None and settings.catalog_kind == "duckdb":
+        catalog = Path(settings.catalog)
+    return catalog.parent / STATE_DIR_NAME if catalog is not None else None
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write whole or not at all: a half-written file would be read by the next run."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def reuse_partial_parse(state: Path | None, target: Path) -> None:
+    """Seed the invocation's target dir with the last partial-parse file; dbt itself checks that the profile, vars,
+    env vars and every file's checksum still match and parses in full if not, so a stale file costs time, not
+    correctness. Without one, dagster-dbt copies the build-time file (`make manifest`)."""
+    candidates = [state / PARTIAL_PARSE] if state is not None and (state / PARTIAL_PARSE).exists() else sorted(
+        target.parent.glob(f"dbt_models-*/{PARTIAL_PARSE}"), key=lambda p: p.stat().st_mtime, reverse=True)[:1]
+    for source in candidates:
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target / PARTIAL_PARSE)
+
+
+def keep_partial_parse(state: Path | None, target: Path) -> None:
+    made = target / PARTIAL_PARSE
+    if state is not None and made.exists():  # written once parsing is done, whatever the build's outcome
+        _replace(state / PARTIAL_PARSE, made.read_bytes())
+
+
+def _is_test(node: Mapping[str, Any]) -> bool:
+    return node["resource_type"] == "test"
+
+
+def seed_only_tests(manifest: Mapping[str, Any], seeds: Iterable[str]) -> dict[str, Mapping[str, Any]]:
+    """The data tests every parent of which is one of ``seeds``."""
+    seeds = set(seeds)
+    return {uid: node for uid, node in manifest["nodes"].items()
+            if _is_test(node) and node["depends_on"]["nodes"] and set(node["depends_on"]["nodes"]) <= seeds}
+
+
+def seed_fingerprints(manifest: Mapping[str, Any], project_dir: Path) -> dict[str, str]:
+    """A digest per seed of every file its load and its seed-only tests read, taken from disk now (the manifest
+    only says which files): the CSV, the yml that configures and tests it, the files of the tests that read only
+    seeds (a new or edited test on a seed makes it run), dbt_project.yml, the project's macros and dbt's version."""
+    from dbt.version import __version__ as dbt_version
+
+    nodes = manifest["nodes"]
+    project = manifest["metadata"]["project_name"]
+    seeds = [uid for uid, node in nodes.items() if node["resource_type"] == "seed"]
+
+    def relative(path: str) -> str:  # patch_path reads "lakehouse://seeds/…yml"
+        return path.split("://", 1)[-1]
+
+    def digest(files: Iterable[str], prefix: bytes = b"") -> str:
+        h = hashlib.sha256(prefix)
+        for name in sorted(set(files)):
+            path = project_dir / name
+            h.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"<missing>") + b"\0")
+        return h.hexdigest()
+
+    common = digest(["dbt_project.yml", *(m["original_file_path"] for m in manifest["macros"].values()
+                                         if m["package_name"] == project)], dbt_version.encode()).encode()
+    files: dict[str, set[str]] = {
+        uid: {nodes[uid]["original_file_path"], *([relative(nodes[uid]["patch_path"])] if nodes[uid].get(
+            "patch_path") else [])} for uid in seeds}
+    for test in seed_only_tests(manifest, seeds).values():
+        for parent in test["depends_on"]["nodes"]:
+            files[parent].add(test["original_file_path"])
+    return {uid: digest(paths, common) for uid, paths in files.items()}
+
+
+def read_seed_state(state: Path | None) -> dict[str, str]:
+    try:
+        return json.loads((state / SEED_STATE).read_text(encoding="utf-8"))["fingerprints"]  # type: ignore[operator]
+    except (TypeError, OSError, ValueError, KeyError):
+        return {}  # no state (fresh lake, server catalog) or an unreadable one: every seed is loaded
+
+
+def unchanged_seeds(settings: settings_module.Settings, state: Path | None, manifest: Mapping[str, Any],
+                    fingerprints: Mapping[str, str]) -> set[str]:
+    """Seeds whose files are as they were at their last load by a successful build, and whose table the lake has
+    (a lake rebuilt beside an old state loads them all). dbt's own exclusion drags along every test of an excluded
+    seed unless indirect selection is cautious, so with eager selection nothing is skipped."""
+    if os.environ.get("DBT_INDIRECT_SELECTION", "eager").lower() == "eager":
+        return set()
+    recorded = read_seed_state(state)
+    same = {uid for uid, fp in fingerprints.items() if recorded.get(uid) == fp}
+    if not same:
+        return set()
+    nodes = manifest["nodes"]
+    with reader(settings) as con:  # from the metadata catalog: the lake's own views load every table (seconds)
+        tables = set(con.execute(f"""
+            SELECT s.schema_name, t.table_name
+            FROM {METADATA}.ducklake_table t JOIN {METADATA}.ducklake_schema s USING (schema_id)
+            WHERE t.end_snapshot IS NULL AND s.end_snapshot IS NULL""").fetchall())
+    return {uid for uid in same if (nodes[uid]["schema"], nodes[uid]["alias"]) in tables}
+
+
+def seed_exclusions(manifest: Mapping[str, Any], seeds: Iterable[str]) -> list[str]:
+    """dbt selectors for ``seeds`` and the tests that read only them, each by its own name: the tests that also
+    read a model are not among them and still run with the model."""
+    seeds = set(seeds)
+    tests = seed_only_tests(manifest, seeds)
+    return ["fqn:" + ".".join(manifest["nodes"][uid]["fqn"]) for uid in sorted(seeds)] + [
+        "fqn:" + ".".join(tests[uid]["fqn"]) for uid in sorted(tests)]
+
+
+def record_loaded_seeds(state: Path | None, fingerprints: Mapping[str, str], run_results_path: Path) -> None:
+    """After a successful build: the seeds dbt loaded in it (and so tested) are recorded as loaded with the files
+    they had when it started; the others keep their record (a seed edited but not selected is loaded next time)."""
+    if state is None:
+        return
+    try:
+        results = json.loads(run_results_path.read_text(encoding="utf-8"))["results"]
+    except (OSError, ValueError, KeyError):
+        return
+    loaded = {r["unique_id"] for r in results if r["unique_id"].startswith("seed.") and r["status"] == "success"}
+    recorded = read_seed_state(state)
+    recorded = {uid: fp for uid, fp in recorded.items() if uid in fingerprints}  # seeds since removed
+    recorded.update({uid: fingerprints[uid] for uid in loaded if uid in fingerprints})
+    _replace(state / SEED_STATE, json.dumps({"fingerprints": recorded}, indent=1, sort_keys=True).encode())

@@ -1,0 +1,129 @@
+"""dbt's fixed costs per run (issue 9): a seed is loaded and its tests run only when its files changed since its
+last load into this lake, or the lake lacks its table; the partial parse of the last run is reused."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines import settings as settings_module
+from pipelines.assets import dbt, dbt_state
+from pipelines.lake.connection import reader, writer
+
+SEED = dg.AssetKey(["seeds", "carbon_account_factors"])
+OTHER_SEED = dg.AssetKey(["seeds", "plan_direct_financing_types"])
+THIRD_SEED = dg.AssetKey(["seeds", "climate_stress_sector_classes"])
+MODEL = dg.AssetKey(["staging", "stg_public__green_behaviours"])
+# a singular test that reads the seed AND the model: it runs whenever the model is built, seed loaded or not
+MIXED_TEST = "test.lakehouse.assert_carbon_account_factors__every_behaviour_type_has_a_factor"
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return json.loads(dbt.DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
+
+
+def seed_id(key: dg.AssetKey) -> str:
+    return f"seed.lakehouse.{key.path[-1]}"
+
+
+def build(selection):
+    job = dg.Definitions(assets=[dbt.dbt_models], resources=dbt.defs.resources, jobs=[dg.define_asset_job(
+        "seeds_and_a_model", selection=dg.AssetSelection.assets(*selection))]).resolve_job_def("seeds_and_a_model")
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert result.success
+    [target] = (dbt.DBT_DIR / "target").glob(f"dbt_models-{result.run_id[:7]}-*")
+    ran = {r["unique_id"] for r in json.loads((target / "run_results.json").read_text())["results"]}
+    built = {e.materialization.asset_key for e in result.get_asset_materialization_events()}
+    checked = {e.asset_check_key.asset_key for e in result.get_asset_check_evaluations()}
+    assert all(e.passed for e in result.get_asset_check_evaluations())  # none reported failed, run or not
+    log = (target / "dbt.log").read_text()
+    partial = "Unable to do partial parsing" not in log and "Partial parsing enabled" in log
+    return ran, built, checked, partial
+
+
+def test_unchanged_seeds_are_neither_reloaded_nor_retested_and_changed_or_missing_ones_are(
+        lake, manifest, monkeypatch, tmp_path):
+    # configured as the Python sessions are; unset, dbt_env() gives half the machine's memory
+    monkeypatch.delenv("LAKEHOUSE_DUCKDB_MEMORY_LIMIT", raising=False)
+    assert settings_module.load().dbt_env()["LAKEHOUSE_DUCKDB_MEMORY_LIMIT"] == settings_module.default_memory_limit()
+    monkeypatch.setenv("LAKEHOUSE_DUCKDB_MEMORY_LIMIT", "1GiB")
+    monkeypatch.setenv("LAKEHOUSE_DUCKDB_THREADS", "1")
+    seeds = [seed_id(key) for key in (SEED, OTHER_SEED, THIRD_SEED)]
+    seed_tests = set(dbt_state.seed_only_tests(manifest, seeds))
+    assert seed_tests and MIXED_TEST not in seed_tests
+
+    # a fresh lake: no state beside it, every selected seed is loaded and tested
+    ran, built, checked, _ = build([SEED, OTHER_SEED, THIRD_SEED, MODEL])
+    assert {*seeds, MIXED_TEST} | seed_tests <= ran
+    assert {SEED, OTHER_SEED, THIRD_SEED, MODEL} <= built and SEED in checked
+    state = dbt_state.state_dir(lake)
+    assert state == lake.root / "lakehouse" / "dbt_state"
+    assert set(dbt_state.read_seed_state(state)) == set(seeds)
+
+    # SEED as if its CSV had been edited since (recorded with other files), THIRD_SEED's table gone, OTHER_SEED as
+    # loaded: only OTHER_SEED and its own tests are left out; the test that also reads the model still runs
+    recorded = json.loads((state / dbt_state.SEED_STATE).read_text())
+    recorded["fingerprints"][seed_id(SEED)] = "the files before an edit"
+    (state / dbt_state.SEED_STATE).write_text(json.dumps(recorded))
+    with writer(lake) as con:
+        con.execute(f"DROP TABLE seeds.{THIRD_SEED.path[-1]}")
+    ran, built, checked, partial = build([SEED, OTHER_SEED, THIRD_SEED, MODEL])
+    other_tests = set(dbt_state.seed_only_tests(manifest, [seed_id(OTHER_SEED)]))
+    assert not ran & ({seed_id(OTHER_SEED)} | other_tests)
+    assert {seed_id(SEED), seed_id(THIRD_SEED), MIXED_TEST} | (seed_tests - other_tests) <= ran
+    assert built == {SEED, THIRD_SEED, MODEL} and OTHER_SEED not in checked
+    assert partial  # the previous run's parse reused (the build-time one was made for another profile)
+    fingerprint = dbt_state.seed_fingerprints(manifest, dbt.DBT_DIR)[seed_id(SEED)]
+    assert dbt_state.read_seed_state(state)[seed_id(SEED)] == fingerprint
+    with reader(lake) as con:  # still there, as loaded the first time
+        assert con.execute(f"SELECT count(*) FROM seeds.{OTHER_SEED.path[-1]}").fetchone()[0] > 0
+
+    # dbt's DuckDB got the memory limit and threads the Python sessions get (the same profile: parse reused)
+    (tmp_path / "target").mkdir()
+    shutil.copy(state / dbt_state.PARTIAL_PARSE, tmp_path / "target" / dbt_state.PARTIAL_PARSE)
+    query = "select current_setting('memory_limit') as memory_limit, current_setting('threads') as threads"
+    shown = subprocess.run(
+        [str(Path(sys.executable).parent / "lakehouse"), "dbt", "show", "--inline", query, "--output", "json",
+         "--log-format", "json", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        capture_output=True, text=True, check=True).stdout
+    [preview] = [json.loads(line)["data"]["preview"] for line in shown.splitlines()
+                 if line.startswith("{") and "preview" in json.loads(line).get("data", {})]
+    with reader(settings_module.load()) as con:
+        python_side = con.execute(query).fetchone()
+    assert json.loads(preview) == [{"memory_limit": "1.0 GiB", "threads": 1}]
+    assert python_side == ("1.0 GiB", 1)
+
+
+def test_a_seed_fingerprint_follows_its_csv_its_yml_and_its_tests(manifest, tmp_path):
+    """On a copy of the project: the real seed files are never edited."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(dbt.DBT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", ".tmp"))
+    before = dbt_state.seed_fingerprints(manifest, project)
+    node = manifest["nodes"][seed_id(SEED)]
+
+    def changed_after(edit) -> set[str]:
+        edit()
+        after = dbt_state.seed_fingerprints(manifest, project)
+        return {uid for uid in before if before[uid] != after[uid]}
+
+    csv = project / node["original_file_path"]
+    assert changed_after(lambda: csv.write_text(csv.read_text() + "\n")) == {seed_id(SEED)}
+    before = dbt_state.seed_fingerprints(manifest, project)
+    yml = project / node["patch_path"].split("://", 1)[1]
+    configured_there = {uid for uid, n in manifest["nodes"].items() if n.get("patch_path") == node["patch_path"]}
+    assert changed_after(lambda: yml.write_text(yml.read_text() + "\n")) == configured_there
+    before = dbt_state.seed_fingerprints(manifest, project)
+    seeds = [uid for uid, n in manifest["nodes"].items() if n["resource_type"] == "seed"]
+    singular = next(t for t in dbt_state.seed_only_tests(manifest, seeds).values()
+                    if t["original_file_path"][-4:] == ".sql")
+    test_file = project / singular["original_file_path"]
+    assert changed_after(lambda: test_file.write_text(test_file.read_text() + "\n")) == set(
+        singular["depends_on"]["nodes"])
+    before = dbt_state.seed_fingerprints(manifest, project)
+    assert changed_after(lambda: None) == set()
+
