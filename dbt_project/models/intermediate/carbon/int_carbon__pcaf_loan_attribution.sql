@@ -13,10 +13,10 @@
 -- an approximation of PCAF's book value of debt (which excludes non-debt liabilities such as payables); EVIC lacks
 -- minority interests (not delivered). The factor is capped at 1 (PCAF: no more than 100% of a borrower's emissions
 -- is attributed), is_factor_capped says where. A factor that cannot be computed is null, missing_inputs says why.
--- Kept year by year (macro incremental_by_period): a year is recomputed when a loan report, financial statement or
--- market-data row of that year is (re)loaded after the newest inputs_loaded_at of the table; inputs_loaded_at is the
--- load time of the loan report row the outstanding is taken from (a financial or market-data delivery newer than
--- every loan report makes the year rebuild again on the next run: an extra rebuild, never a missed one).
+-- Kept year by year (macro incremental_by_period_with_appends): a bank's month newer than every month the year holds
+-- for that bank replaces the rows of the loans it reports; any other (re)delivery of a loan report, financial
+-- statement or market-data row of a year recomputes the year. inputs_loaded_at is the newest load time among the
+-- loan report row the outstanding is taken from and the borrower's financial and market-data rows.
 
 {%- set loan_year = "cast(extract(year from report_month) as integer)" %}
 {%- set trade_year = "cast(extract(year from trade_month) as integer)" %}
@@ -25,7 +25,9 @@
     ['stg_enterprise__financials', 'year', '_loaded_at'],
     ['stg_enterprise__market_data', trade_year, '_loaded_at'],
 ] %}
-{{ config(**incremental_by_period('year', inputs=watched)) }}
+{{ config(**incremental_by_period_with_appends('year', inputs=watched, appends={
+    'input': 'stg_bank__loans', 'month': 'report_month', 'loaded_at': 'loaded_at', 'latest': 'outstanding_month',
+    'group': ['bank_code'], 'keys': ['bank_code', 'loan_id']})) }}
 
 with
 
@@ -45,7 +47,7 @@ loans as (
         project_total_investment_yuan,
         loaded_at
     from {{ ref('stg_bank__loans') }}
-    where {{ periods_to_rebuild(loan_year) }}
+    where {{ periods_or_appended_months(loan_year) }}
 
 ),
 
@@ -83,9 +85,9 @@ retail_parameters as (
 
 financials as (
 
-    select credit_code, year, equity_yuan, total_liabilities_yuan
+    select credit_code, year, equity_yuan, total_liabilities_yuan, _loaded_at
     from {{ ref('stg_enterprise__financials') }}
-    where {{ periods_to_rebuild('year') }}
+    where {{ periods_touched('year') }}
 
 ),
 
@@ -104,10 +106,11 @@ year_end_market_caps as (
     select
         credit_code,
         cast(extract(year from trade_month) as integer) as year,
-        market_cap_yuan
+        market_cap_yuan,
+        _loaded_at
     from {{ ref('stg_enterprise__market_data') }}
     where extract(month from trade_month) = 12
-        and {{ periods_to_rebuild(trade_year) }}
+        and {{ periods_touched(trade_year) }}
 
 ),
 
@@ -135,7 +138,8 @@ joined as (
         financials.total_liabilities_yuan,
         year_end_market_caps.market_cap_yuan,
         retail_parameters.default_attribution_factor,
-        loan_years.loaded_at
+        greatest(loan_years.loaded_at, coalesce(financials._loaded_at, loan_years.loaded_at),
+                 coalesce(year_end_market_caps._loaded_at, loan_years.loaded_at)) as loaded_at
     from loan_years
     left join asset_classes
         on asset_classes.product = loan_years.product

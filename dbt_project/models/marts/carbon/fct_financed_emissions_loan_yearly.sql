@@ -14,23 +14,25 @@
 -- Industry = the borrower's GB/T 4754-2017 class as the bank reports it; high-carbon sector by seed
 -- high_carbon_industries (JR/T 0227-2021 / national carbon market sectors). Individuals' ids are not published:
 -- borrower_credit_code is kept for enterprises (企业) only.
--- Kept year by year (macro incremental_by_period): a year is recomputed when its attribution rows, emissions or
--- financial statements are (re)loaded after the newest inputs_loaded_at of the mart; inputs_loaded_at is the
--- attribution row's (the load time of the loan report the outstanding comes from).
+-- Kept year by year (macro incremental_by_period_with_appends): attribution rows of a bank's month newer than every
+-- month the year holds for that bank replace the rows of their loans; any other change of a year's attribution rows,
+-- emissions or financial statements recomputes the year. inputs_loaded_at is the attribution row's.
 
 {%- set watched = [
     ['int_carbon__pcaf_loan_attribution', 'year', 'inputs_loaded_at'],
     ['stg_enterprise__energy_emissions', 'year', '_loaded_at'],
     ['stg_enterprise__financials', 'year', '_loaded_at'],
 ] %}
-{{ config(**incremental_by_period('year', inputs=watched)) }}
+{{ config(**incremental_by_period_with_appends('year', inputs=watched, appends={
+    'input': 'int_carbon__pcaf_loan_attribution', 'month': 'outstanding_month', 'loaded_at': 'inputs_loaded_at',
+    'latest': 'outstanding_month', 'group': ['bank_code'], 'keys': ['bank_code', 'loan_id']})) }}
 
 with
 
 attribution as (
 
     select * from {{ ref('int_carbon__pcaf_loan_attribution') }}
-    where {{ periods_to_rebuild('year') }}
+    where {{ periods_or_appended_months('year') }}
 
 ),
 
@@ -38,7 +40,7 @@ emissions as (
 
     select credit_code, year, scope1_tco2e, scope2_tco2e, verification_status
     from {{ ref('stg_enterprise__energy_emissions') }}
-    where {{ periods_to_rebuild('year') }}
+    where {{ periods_touched('year') }}
 
 ),
 
@@ -46,7 +48,7 @@ revenues as (
 
     select credit_code, year, operating_revenue_yuan
     from {{ ref('stg_enterprise__financials') }}
-    where {{ periods_to_rebuild('year') }}
+    where {{ periods_touched('year') }}
 
 ),
 

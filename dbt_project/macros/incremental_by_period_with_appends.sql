@@ -1,0 +1,153 @@
+{#- Periods of "each key's latest report" (PCAF's outstanding at the loan's last report of the year), kept like
+    incremental_by_period but without recomputing a whole year when one month of it arrives.
+
+    A month is *appended* when it is newer than every report its period already holds for its group (a bank's
+    December after its November): then only the keys reported in it can change, and only their rows are
+    replaced. Anything else (the same month delivered again, an older month corrected, another input of the
+    period such as a financial statement, a period named in --vars rebuild_periods) rebuilds the period whole,
+    exactly as incremental_by_period does. A year of loans costs its new month, not its twelve (issue 9).
+
+        {{ config(**incremental_by_period_with_appends('year', inputs=watched, appends={
+            'input': 'stg_bank__loans', 'month': 'report_month', 'loaded_at': 'loaded_at',
+            'latest': 'outstanding_month', 'group': ['bank_code'], 'keys': ['bank_code', 'loan_id']})) }}
+        … from {{ ref('stg_bank__loans') }} where {{ periods_or_appended_months(loan_year) }}
+
+    `input` is one of `inputs` (its period expression is taken from there); `month` its report month, `latest` the
+    model's column holding the report month a row was taken from, `group` the columns within which reports arrive
+    in order, `keys` (with the period) a row's key. Engines without the strategy (Spark's insert_overwrite) treat
+    every appended month as a period to rebuild whole. -#}
+
+{% macro incremental_by_period_with_appends(period_column, inputs, appends) -%}
+    {%- set config = incremental_by_period(period_column, inputs) -%}
+    {%- if config['incremental_strategy'] == 'replace_periods' -%}
+        {%- do config.update({'incremental_strategy': 'replace_periods_or_keys'}) -%}
+    {%- endif -%}
+    {%- set appends = dict(appends, period_column=period_column,
+                           by_key=config['incremental_strategy'] == 'replace_periods_or_keys') -%}
+    {%- do config.update({'period_appends': appends}) -%}
+    {%- do model.update({'period_appends': appends}) -%}  {#- what a unit test of the model sees, as period_inputs -#}
+    {{ return(config) }}
+{%- endmacro %}
+
+
+{#- The plan, as SQL over the lake (no query is run while compiling, so dbt's unit tests, whose inputs are CTEs,
+    see it too): the months of the appended input loaded after the model's watermark, each with its period and
+    whether it is appended. Evaluated by the body and by the strategy before the model's table changes. -#}
+{% macro period_appends_new_months() -%}
+    {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
+    {%- set period_column = appends['period_column'] -%}
+    {%- set by_key = appends['by_key'] -%}
+    {%- set group = appends['group'] | join(', ') -%}
+    {%- for relation, input_period, loaded_at in period_inputs() -%}{%- if period_input_name(loop.index0) == appends['input'] -%}
+    select new_months.*,
+        {% if by_key %}coalesce(new_months.month > held.latest, true){% else %}false{% endif %} as is_append
+    from (
+        select {{ group }}, {{ appends['month'] }} as month, cast({{ input_period }} as {{ dbt.type_string() }}) as period
+        from {{ relation }}
+        where {{ loaded_at }} > {{ incremental_watermark(this) }}
+        group by {{ group }}, {{ appends['month'] }}, cast({{ input_period }} as {{ dbt.type_string() }})
+    ) as new_months
+    left join (
+        select {{ group }}, cast({{ period_column }} as {{ dbt.type_string() }}) as period,
+            max({{ appends['latest'] }}) as latest
+        from {{ this }}
+        group by {{ group }}, cast({{ period_column }} as {{ dbt.type_string() }})
+    ) as held
+        on {% for column in appends['group'] %}held.{{ column }} = new_months.{{ column }} and {% endfor -%}
+        held.period = new_months.period
+    {%- endif -%}{%- endfor -%}
+{%- endmacro %}
+
+
+{#- The model name of the i-th declared input (in a unit test its relation is a CTE, not a relation). -#}
+{% macro period_input_name(index) -%}
+    {{ return((config.get('period_inputs') or model.get('period_inputs'))[index][0]) }}
+{%- endmacro %}
+
+
+{#- The periods (as text) rebuilt whole: months that are not appended, other inputs' periods loaded since the
+    watermark, periods named in --vars rebuild_periods. -#}
+{% macro period_appends_full() -%}
+    {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
+    select period from ({{ period_appends_new_months() }}) as months where not is_append
+    {%- for relation, input_period, loaded_at in period_inputs() %}{% if period_input_name(loop.index0) != appends['input'] %}
+    union
+    select cast({{ input_period }} as {{ dbt.type_string() }})
+    from {{ relation }}
+    where {{ loaded_at }} > {{ incremental_watermark(this) }}
+    group by {{ input_period }}
+    {%- endif %}{% endfor %}
+    {%- for named in var('rebuild_periods', []) %}
+    union
+    select '{{ named }}'
+    {%- endfor %}
+{%- endmacro %}
+
+
+{#- The appended months outside the periods rebuilt whole, as <group values>|<month> text. -#}
+{% macro period_appends_appended(columns) -%}
+    select {{ period_appends_key('months', columns) }}
+    from ({{ period_appends_new_months() }}) as months
+    where is_append and period not in ({{ period_appends_full() }})
+{%- endmacro %}
+
+
+{% macro period_appends_key(relation, columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- if relation %}{% set column = relation ~ '.' ~ column %}{% endif -%}
+        {%- do parts.append("cast(" ~ column ~ " as " ~ dbt.type_string() ~ ")") -%}
+        {%- if not loop.last %}{% do parts.append("'|'") %}{% endif -%}
+    {%- endfor -%}
+    {{ dbt.concat(parts) }}
+{%- endmacro %}
+
+
+{#- A predicate over the rows of the appended input (or an input with the same month and group columns): true for
+    every row on a full build, else for the periods rebuilt whole and the appended months. -#}
+{% macro periods_or_appended_months(period) -%}
+    {%- if is_incremental() -%}
+        {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
+        {%- set columns = appends['group'] + ['month'] -%}
+        (cast({{ period }} as {{ dbt.type_string() }}) in ({{ period_appends_full() }})
+        or {{ period_appends_key(none, appends['group'] + [appends['month']]) }} in ({{ period_appends_appended(columns) }}))
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- A predicate over rows of any other input: the periods rebuilt whole and the periods of appended months. -#}
+{% macro periods_touched(period) -%}
+    {%- if is_incremental() -%}
+        cast({{ period }} as {{ dbt.type_string() }}) in (
+            {{ period_appends_full() }}
+            union
+            select period from ({{ period_appends_new_months() }}) as months where is_append)
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The strategy: empty the periods rebuilt whole, replace the rows of the keys the appended months carry, insert.
+    Runs inside the materialization's transaction, before the watermark moves. -#}
+{% macro get_incremental_replace_periods_or_keys_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set period_column = arg_dict['unique_key'] -%}
+    {%- set keys = (config.get('period_appends') or model.get('period_appends'))['keys'] -%}
+    {%- set dest_cols_csv = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }}
+    where cast({{ period_column }} as {{ dbt.type_string() }}) in ({{ period_appends_full() }})
+        or exists (
+            select 1 from {{ source }} as appended
+            where appended.{{ period_column }} = {{ target }}.{{ period_column }}
+            {%- for key in keys %}
+                and appended.{{ key }} = {{ target }}.{{ key }}
+            {%- endfor %}
+        );
+
+    insert into {{ target }} ({{ dest_cols_csv }})
+    select {{ dest_cols_csv }} from {{ source }}
+{%- endmacro %}
