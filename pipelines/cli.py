@@ -473,7 +473,7 @@ def duckdb_cli_setup(settings: Settings) -> list[str]:
     Only the attach: the duckdb binary runs whatever it is given, ATTACH and COPY included, which is why
     ``lakehouse shell`` uses it only when asked (--duckdb).
     """
-    commands = [f"SET {key} = {literal(value) if isinstance(value, str) else str(value).lower()}"
+    commands = [f"SET GLOBAL {key} = {literal(value) if isinstance(value, str) else str(value).lower()}"
                 for key, value in extensions.connection_config(settings).items()]
     if settings.data_on_object_storage:
         commands.append(s3_secret_sql(settings))

@@ -450,7 +450,7 @@ def test_duckdb_binary_is_used_only_at_our_version(tmp_path, monkeypatch):
 
 def test_duckdb_binary_gets_the_same_read_only_session(lake):
     setup = cli.duckdb_cli_setup(lake.settings)
-    assert f"SET extension_directory = '{lake.settings.extension_dir}'" in setup
+    assert f"SET GLOBAL extension_directory = '{lake.settings.extension_dir}'" in setup
     assert setup[-2].startswith("ATTACH 'ducklake:sqlite:") and setup[-2].endswith(", READ_ONLY)")
     assert setup[-1] == "USE lake"
 

@@ -28,23 +28,27 @@ def wheel_binary(name: str) -> Path:
     return path
 
 
-def connection_config(settings: Settings) -> dict[str, object]:
+def _base_config(settings: Settings) -> dict[str, object]:
     """DuckDB config that finds extensions in the project directory and never downloads one."""
     config: dict[str, object] = {
         "extension_directory": str(settings.extension_dir),
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": True,
-        # DuckDB's sqlite scanner opens the SQLite catalog once per parallel scan, and each open parses the schema
-        # of every catalog table: single-threaded scans of the (small) catalog tables cut a DuckLake query's
-        # metadata cost from ~45 to ~15 ms, which every dbt test and lake session pays (issue 9). Global, because
-        # DuckLake queries its catalog on a connection of its own.
-        "sqlite_disable_multithreaded_scans": True,
     }
     if settings.duckdb_threads:
         config["threads"] = settings.duckdb_threads
     if settings.duckdb_memory_limit:
         config["memory_limit"] = settings.duckdb_memory_limit
     return config
+
+
+def connection_config(settings: Settings) -> dict[str, object]:
+    """The config of a lake session (the extensions installed: one of its settings loads sqlite)."""
+    # DuckDB's sqlite scanner opens the SQLite catalog once per parallel scan, and each open parses the schema of
+    # every catalog table: single-threaded scans of the (small) catalog tables cut a DuckLake query's metadata cost
+    # from ~45 to ~15 ms, which every dbt test and lake session pays (issue 9). Global, because DuckLake queries its
+    # catalog on a connection of its own.
+    return _base_config(settings) | {"sqlite_disable_multithreaded_scans": True}
 
 
 def missing(settings: Settings) -> list[str]:
@@ -58,7 +62,7 @@ def install(settings: Settings) -> list[str]:
     todo = missing(settings)
     if todo:
         settings.extension_dir.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(config=connection_config(settings))
+        con = duckdb.connect(config=_base_config(settings))
         try:
             for name in todo:
                 con.execute(f"INSTALL '{wheel_binary(name)}'")
