@@ -38,11 +38,13 @@
     {%- set period_column = appends['period_column'] -%}
     {%- set by_key = appends['by_key'] -%}
     {%- set group = appends['group'] | join(', ') -%}
-    {%- for relation, input_period, loaded_at in period_inputs() -%}{%- if period_input_name(loop.index0) == appends['input'] -%}
+    {%- for relation, input_period, loaded_at in period_inputs() -%}
+    {%- if period_input_name(loop.index0) == appends['input'] -%}
     select new_months.*,
         {% if by_key %}coalesce(new_months.month > held.latest, true){% else %}false{% endif %} as is_append
     from (
-        select {{ group }}, {{ appends['month'] }} as month, cast({{ input_period }} as {{ dbt.type_string() }}) as period
+        select {{ group }}, {{ appends['month'] }} as month,
+            cast({{ input_period }} as {{ dbt.type_string() }}) as period
         from {{ relation }}
         where {{ loaded_at }} > {{ incremental_watermark(this) }}
         group by {{ group }}, {{ appends['month'] }}, cast({{ input_period }} as {{ dbt.type_string() }})
@@ -70,7 +72,8 @@
 {% macro period_appends_full() -%}
     {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
     select period from ({{ period_appends_new_months() }}) as months where not is_append
-    {%- for relation, input_period, loaded_at in period_inputs() %}{% if period_input_name(loop.index0) != appends['input'] %}
+    {%- for relation, input_period, loaded_at in period_inputs() %}
+    {%- if period_input_name(loop.index0) != appends['input'] %}
     union
     select cast({{ input_period }} as {{ dbt.type_string() }})
     from {{ relation }}
@@ -110,7 +113,8 @@
         {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
         {%- set columns = appends['group'] + ['month'] -%}
         (cast({{ period }} as {{ dbt.type_string() }}) in ({{ period_appends_full() }})
-        or {{ period_appends_key(none, appends['group'] + [appends['month']]) }} in ({{ period_appends_appended(columns) }}))
+        or {{ period_appends_key(none, appends['group'] + [appends['month']]) }}
+            in ({{ period_appends_appended(columns) }}))
     {%- else -%}
         1 = 1
     {%- endif -%}
