@@ -61,9 +61,9 @@ def violations(rows):
     con = duckdb.connect()
     for sql in MACROS:
         con.execute(sql)
-    table = pa.Table.from_pylist([{**r, "_source_file": "f.csv"} for r in rows])
+    table = pa.Table.from_pylist([{**r, "_source_file": "f.csv", "_partition_key": "2020-06"} for r in rows])
     con.register("delivered", table)
-    result = con.execute(f"SELECT _source_row, _violations FROM ({validation_sql(BANK_LOANS, 'delivered', '2020-06')})"
+    result = con.execute(f"SELECT _source_row, _violations FROM ({validation_sql(BANK_LOANS, 'delivered')})"
                          " ORDER BY _source_row").fetchall()
     return {row: {(v["column"], v["rule"]) for v in found} for row, found in result}
 

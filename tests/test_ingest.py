@@ -135,10 +135,10 @@ def test_a_big_backfill_commits_whole_partitions_in_bounded_transactions(landed,
 
     real_log_files = load_module.log_files
 
-    def crash_in_march(con, contract, result, *args):
-        if result.partition_key == "2020-03":
+    def crash_in_march(con, contract, group, *args):
+        if any(d.result.partition_key == "2020-03" for d in group):
             raise RuntimeError("crash while loading March")
-        real_log_files(con, contract, result, *args)
+        real_log_files(con, contract, group, *args)
 
     before = {m: _raw(landed, m) for m in months}
     monkeypatch.setattr(load_module, "COMMIT_EVERY_ROWS", 1)  # every month its own transaction
@@ -152,6 +152,35 @@ def test_a_big_backfill_commits_whole_partitions_in_bounded_transactions(landed,
     after = {m: _raw(landed, m) for m in months}
     assert after["2020-01"] != before["2020-01"] and after["2020-02"] != before["2020-02"]
     assert after["2020-03"] == before["2020-03"]
+
+
+def test_months_loaded_together_are_each_checked_as_their_own_partition(landed):
+    """A backfill checks the months of a transaction in one query: each row against the month its file was
+    delivered for, keys unique within that month, and each month logged as its own batch."""
+    from pipelines.ingest.load import load_partitions
+
+    january, february = _file_rows(landed, "2020-01"), _file_rows(landed, "2020-02")
+    extra = landed.landing / "bank_loans" / "2020-02" / "extra.csv"
+    with extra.open("w", encoding="gb18030", newline="") as f:  # a January row, and a February row again
+        out = csv.DictWriter(f, fieldnames=list(february[0]))
+        out.writeheader()
+        out.writerows([january[0], february[0]])
+    results = load_partitions(CONTRACT, ["2020-01", "2020-02"], landed, log=lambda _: None)
+
+    assert results[0].snapshot_id == results[1].snapshot_id  # one transaction
+    assert (results[0].rows_loaded, results[0].rows_quarantined) == (len(january), 0)  # its twin is elsewhere
+    assert (results[1].rows_loaded, results[1].rows_quarantined) == (len(february) - 1, 3)
+    with reader(landed) as con:
+        quarantined = con.execute(
+            "SELECT partition_key, regexp_extract(source_file, '[^/]+$'), source_row, rule, batch_id "
+            "FROM quarantine.bank__loans ORDER BY ALL").fetchall()
+        batches = con.execute("SELECT strftime(report_month, '%Y-%m'), _batch_id FROM raw.bank__loans "
+                              "GROUP BY ALL ORDER BY ALL").fetchall()
+    rules = {(file, row): rule for _, file, row, rule, _ in quarantined}
+    assert rules[("extra.csv", 1)] == "partition:2020-02" and rules[("extra.csv", 2)] == "primaryKey"
+    assert sorted(rules.values()).count("primaryKey") == 2
+    assert {(k, b) for k, *_, b in quarantined} == {("2020-02", results[1].batch_id)}
+    assert batches == [("2020-01", results[0].batch_id), ("2020-02", results[1].batch_id)]
 
 
 def test_a_rejected_redelivery_keeps_the_banks_previous_rows(landed):

@@ -186,51 +186,68 @@ def read_files(paths: list[Path], contract: Contract, log) -> tuple[list[FileRes
     return files, tables
 
 
-def stage(con: duckdb.DuckDBPyConnection, contract: Contract, tables: dict, partition_key: str | None) -> None:
-    """``_checked``: every delivered row, typed, with the rules it breaks."""
-    # One Arrow table for the partition, registered once: every file was conformed to the contract's
-    # columns, so they concatenate without copying; registering per file cost 25 ms a file.
+@dataclass
+class Delivered:
+    """A partition's files, read and not yet loaded."""
+    key: str | None
+    result: LoadResult
+    tables: dict[str, pa.Table]  # file → its rows, conformed to the contract
+    started: datetime
+    loaded_before: bool  # the ingestion log has seen the partition: it may hold rows to replace
+
+
+def stage(con: duckdb.DuckDBPyConnection, contract: Contract, group: list[Delivered]) -> None:
+    """``_checked``: every delivered row of the group's partitions, typed, with the rules it breaks."""
+    # One Arrow table for all of them, registered once and checked by one query: every file was conformed
+    # to the contract's columns, so they concatenate without copying; registering per file cost 25 ms a file.
     delivered = [table.append_column("_source_file", pa.array([path] * table.num_rows, pa.string()))
-                 for path, table in tables.items()]
+                 .append_column("_partition_key", pa.array([d.result.partition_key] * table.num_rows, pa.string()))
+                 for d in group for path, table in d.tables.items()]
     if delivered:
         con.register("_delivered", pa.concat_tables(delivered))
     else:  # every file was rejected: an empty relation of the delivered shape
         cols = ", ".join(f"NULL::VARCHAR AS {quote(c.source_name)}" for c in contract.columns)
         con.execute(f"CREATE OR REPLACE TEMP VIEW _delivered AS SELECT NULL::VARCHAR AS _source_file, "
-                    f"NULL::BIGINT AS _source_row, NULL::VARCHAR AS _extra_columns, {cols} WHERE FALSE")
-    con.execute("CREATE OR REPLACE TEMP TABLE _checked AS "
-                + validation_sql(contract, "_delivered", partition_key))
+                    f"NULL::VARCHAR AS _partition_key, NULL::BIGINT AS _source_row, NULL::VARCHAR AS _extra_columns, "
+                    f"{cols} WHERE FALSE")
+    con.execute("CREATE OR REPLACE TEMP TABLE _checked AS " + validation_sql(contract, "_delivered"))
 
 
 def unstage(con: duckdb.DuckDBPyConnection) -> None:
-    """Release a partition's delivered rows before the next partition is read."""
+    """Release the delivered rows before the next group is read."""
     con.unregister("_delivered")  # the Arrow table, or the empty view
     con.execute("DROP TABLE IF EXISTS _checked")
 
 
-def replace_partition(con: duckdb.DuckDBPyConnection, contract: Contract, result: LoadResult,
-                      loaded_before: bool = True) -> None:
-    """The partition's rows (a snapshot's: all rows) become those of the files just read; a file that was
+def replace_partitions(con: duckdb.DuckDBPyConnection, contract: Contract, group: list[Delivered]) -> None:
+    """Each partition's rows (a snapshot's: all rows) become those of the files just read; a file that was
     rejected keeps the rows its previous, readable delivery gave (a broken re-delivery must not erase a
-    bank's month). ``loaded_before`` False (the ingestion log has never seen the partition) skips the
-    deletes, which are most of a small partition's cost."""
-    kept = ", ".join(literal(f.path) for f in result.files if f.rejected)
+    bank's month). A partition the ingestion log has never seen has nothing to delete, which saves most
+    of a small partition's cost."""
     part = contract.partition_column
-    lineage = [literal(result.batch_id), f"TIMESTAMPTZ '{datetime.now(UTC).isoformat()}'", literal(contract.version)]
+    raw_gone, quarantine_gone = [], []
+    for d in group:
+        if not d.loaded_before:
+            continue
+        kept = ", ".join(literal(f.path) for f in d.result.files if f.rejected)
+        in_partition = "TRUE" if part is None else f"{quote(part.name)} = {value_literal(part, d.result.partition_key)}"
+        raw_gone.append(f"({in_partition}" + (f" AND _source_file NOT IN ({kept}))" if kept else ")"))
+        quarantine_gone.append(f"(partition_key = {literal(d.result.partition_key)}"
+                               + (f" AND source_file NOT IN ({kept}))" if kept else ")"))
+    if raw_gone:
+        con.execute(f"DELETE FROM {contract.raw_table} WHERE {' OR '.join(raw_gone)}")
+        con.execute(f"DELETE FROM {contract.quarantine_table} WHERE {' OR '.join(quarantine_gone)}")
+    batch_id = "CASE _partition_key " + " ".join(
+        f"WHEN {literal(d.result.partition_key)} THEN {literal(d.result.batch_id)}" for d in group) + " END"
+    lineage = [batch_id, f"TIMESTAMPTZ '{datetime.now(UTC).isoformat()}'", literal(contract.version)]
     typed = ", ".join(quote(c.name) for c in contract.columns)
-    in_partition = "TRUE" if part is None else f"{quote(part.name)} = {value_literal(part, result.partition_key)}"
-    if loaded_before:
-        con.execute(f"DELETE FROM {contract.raw_table} WHERE {in_partition}"
-                    + (f" AND _source_file NOT IN ({kept})" if kept else ""))
-        con.execute(f"DELETE FROM {contract.quarantine_table} WHERE partition_key = ?"
-                    + (f" AND source_file NOT IN ({kept})" if kept else ""), [result.partition_key])
     con.execute(f"""
         INSERT INTO {contract.raw_table} ({typed}, {', '.join(LINEAGE_COLUMNS)})
         SELECT {typed}, _source_file, _source_row, {', '.join(lineage)}, _extra_columns
         FROM _checked WHERE NOT _quarantined ORDER BY _source_file, _source_row""")
     con.execute(f"""
         INSERT INTO {contract.quarantine_table} ({', '.join(QUARANTINE_COLUMNS)})
-        SELECT {literal(result.partition_key)}, _source_file, _source_row, v.column, v.rule, v.value,
+        SELECT _partition_key, _source_file, _source_row, v.column, v.rule, v.value,
                _raw_record, {', '.join(lineage)}, v.severity
         FROM (SELECT *, unnest(_violations) AS v FROM _checked WHERE len(_violations) > 0)
         ORDER BY _source_file, _source_row""")
@@ -238,7 +255,7 @@ def replace_partition(con: duckdb.DuckDBPyConnection, contract: Contract, result
         SELECT _source_file, count(*) FILTER (WHERE NOT _quarantined), count(*) FILTER (WHERE _quarantined),
                count(*) FILTER (WHERE NOT _quarantined AND len(_violations) > 0)
         FROM _checked GROUP BY ALL""").fetchall()}
-    for file in result.files:
+    for file in (f for d in group for f in d.result.files):
         file.rows_loaded, file.rows_quarantined, file.rows_warned = counts.get(file.path, (0, 0, 0))
         if file.rows_read != file.rows_loaded + file.rows_quarantined:
             raise AssertionError(f"{file.path}: read {file.rows_read} rows but accounted for "
@@ -250,18 +267,18 @@ LOG_FIELDS = ("batch_id", "dataset", "partition_key", "source_file", "file_sha25
               "started_at", "finished_at")
 
 
-def log_files(con: duckdb.DuckDBPyConnection, contract: Contract, result: LoadResult, landing: Path,
-              started: datetime) -> None:
+def log_files(con: duckdb.DuckDBPyConnection, contract: Contract, group: list[Delivered], landing: Path) -> None:
     finished = datetime.now(UTC)
     rows = []
-    for file in result.files:
-        status = "rejected" if file.rejected else ("partial" if file.rows_quarantined else "loaded")
-        path = str(rejected_path(Path(file.path), landing)) if file.rejected else file.path
-        notes = f"columns not in the contract: {', '.join(file.extra_columns)}" if file.extra_columns else None
-        rows.append([result.batch_id, contract.name, result.partition_key, path, file.sha256, file.bytes,
-                     file.rows_read, file.rows_loaded, file.rows_quarantined, file.rows_warned, status, file.rejected,
-                     notes, contract.version, started, finished])
-    # one statement for the partition's files, not one per file
+    for d in group:
+        for file in d.result.files:
+            status = "rejected" if file.rejected else ("partial" if file.rows_quarantined else "loaded")
+            path = str(rejected_path(Path(file.path), landing)) if file.rejected else file.path
+            notes = f"columns not in the contract: {', '.join(file.extra_columns)}" if file.extra_columns else None
+            rows.append([d.result.batch_id, contract.name, d.result.partition_key, path, file.sha256, file.bytes,
+                         file.rows_read, file.rows_loaded, file.rows_quarantined, file.rows_warned, status,
+                         file.rejected, notes, contract.version, d.started, finished])
+    # one statement for the group's files, not one per file
     con.execute("INSERT INTO meta.ingestion_log (batch_id, dataset, partition_key, source_file, file_sha256, "
                 "file_bytes, rows_read, rows_loaded, rows_quarantined, rows_warned, status, message, notes, "
                 "contract_version, started_at, finished_at) "
@@ -275,8 +292,8 @@ def load_partition(contract: Contract, partition_key: str | None, settings: Sett
 
 def load_partitions(contract: Contract, partition_keys: list[str | None], settings: Settings, log=print
                     ) -> list[LoadResult]:
-    """Load partitions one after the other, each in its own lake transaction, in one writer session (a
-    backfill of seven years of months pays for attaching the lake once, not 84 times)."""
+    """Load partitions in one writer session (a backfill of seven years of months pays for attaching the lake
+    once, not 84 times), committing them in groups."""
     for key in partition_keys:
         if (key is None) != (contract.partition_column is None):
             raise ValueError(f"{contract.name} is a {contract.granularity} dataset: "
@@ -298,24 +315,30 @@ def load_partitions(contract: Contract, partition_keys: list[str | None], settin
             con.execute(sql)
         create_tables(con)
         create_dataset_tables(con, contract)
-        # Partitions are committed together, so a backfill of seven years of a small dataset commits once
-        # instead of 84 times, but a transaction holds its rows in memory until it commits (about 1.4 KB a
-        # loan row: 2.8 million rows took 3.9 GB), so once it holds COMMIT_EVERY_ROWS the partitions so far are
-        # committed and the next ones start a new transaction. Every partition is committed whole or not at all;
-        # after a failure, the partitions of the failed transaction keep what they held before.
+        # Partitions are read one after the other and checked and committed together, so a backfill of seven
+        # years of a small dataset plans its checks and commits once instead of 84 times. A group holds its rows
+        # in memory until it commits (about 1.4 KB a loan row: 2.8 million rows took 3.9 GB), so once the
+        # partitions read hold COMMIT_EVERY_ROWS they are committed and the next ones start a new group. Every
+        # partition is committed whole or not at all; after a failure, the partitions of the failed group keep
+        # what they held before.
         # Raw and quarantine rows of a partition only ever come from its loads, all of which are logged.
         logged = {k for (k,) in con.execute("SELECT DISTINCT partition_key FROM meta.ingestion_log WHERE dataset = ?",
                                             [contract.name]).fetchall()}
-        pending: list[LoadResult] = []
+        group: list[Delivered] = []
         con.execute("BEGIN")
         try:
             for key, result in todo:
-                _load_one(con, contract, key, result, landing, log, result.partition_key in logged)
-                pending.append(result)
-                if sum(r.rows_read for r in pending) >= COMMIT_EVERY_ROWS and result is not todo[-1][1]:
-                    _commit(con, pending)
-                    con.execute("BEGIN")
-            _commit(con, pending)
+                # Files are read under the lock, so what is committed is what was read, and a load that waited
+                # for the lock cannot commit older contents over a newer load.
+                started = datetime.now(UTC)
+                result.files, tables = read_files(partition_files(contract, landing, key), contract, log)
+                group.append(Delivered(key, result, tables, started, result.partition_key in logged))
+                if sum(d.result.rows_read for d in group) >= COMMIT_EVERY_ROWS or result is todo[-1][1]:
+                    _load_group(con, contract, group, landing)
+                    _commit(con, [d.result for d in group])
+                    group = []
+                    if result is not todo[-1][1]:
+                        con.execute("BEGIN")
         except BaseException:
             con.execute("ROLLBACK")
             _set_aside([r for _, r in todo if r.snapshot_id is not None], landing)
@@ -331,24 +354,18 @@ def _set_aside(committed: list[LoadResult], landing: Path) -> None:
             file.path = str(reject(Path(file.path), landing, file.rejection.rule, file.rejection.detail))
 
 
-def _commit(con: duckdb.DuckDBPyConnection, pending: list[LoadResult]) -> None:
+def _commit(con: duckdb.DuckDBPyConnection, committed: list[LoadResult]) -> None:
     con.execute("COMMIT")
     snapshot = current_snapshot(con)
-    for result in pending:
+    for result in committed:
         result.snapshot_id = snapshot
-    pending.clear()
 
 
-def _load_one(con: duckdb.DuckDBPyConnection, contract: Contract, key: str | None, result: LoadResult,
-              landing: Path, log, loaded_before: bool) -> None:
-    """One partition, inside the caller's transaction."""
-    started = datetime.now(UTC)
-    # Files are read under the lock, so what is committed is what was read, and a load that waited for
-    # the lock cannot commit older contents over a newer load.
-    result.files, tables = read_files(partition_files(contract, landing, key), contract, log)
-    stage(con, contract, tables, key)
+def _load_group(con: duckdb.DuckDBPyConnection, contract: Contract, group: list[Delivered], landing: Path) -> None:
+    """Partitions read one after the other, checked and written together, inside the caller's transaction."""
+    stage(con, contract, group)
     try:
-        replace_partition(con, contract, result, loaded_before)
-        log_files(con, contract, result, landing, started)
+        replace_partitions(con, contract, group)
+        log_files(con, contract, group, landing)
     finally:
         unstage(con)
