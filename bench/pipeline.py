@@ -373,7 +373,7 @@ def _locate(root: Path) -> None:
         os.environ.pop(var, None)
     os.environ["LAKEHOUSE_ROOT"] = str(root)
     (root / "dagster").mkdir(parents=True, exist_ok=True)
-    (root / "dagster" / "dagster.yaml").touch()  # the default local instance, without the warning
+    shutil.copy(ROOT / ".dagster" / "dagster.yaml", root / "dagster")  # the instance `make run` uses
     os.environ["DAGSTER_HOME"] = str(root / "dagster")
     os.environ["LAKEHOUSE_OPENLINEAGE_FILE"] = str(root / "openlineage.jsonl")
 

@@ -46,6 +46,8 @@ def located_at(root: Path) -> Iterator[pytest.MonkeyPatch]:
             mp.delenv(var, raising=False)
         mp.setenv("LAKEHOUSE_ROOT", str(root))
         (root / "dagster").mkdir(exist_ok=True)
+        # the project's instance configuration, as `make run` and the UI have it (its event log storage)
+        shutil.copy(settings_module.PROJECT_ROOT / ".dagster" / "dagster.yaml", root / "dagster")
         mp.setenv("DAGSTER_HOME", str(root / "dagster"))
         mp.setenv("LAKEHOUSE_OPENLINEAGE_FILE", str(root / "openlineage.jsonl"))
         yield mp

@@ -107,7 +107,8 @@ def test_landing_sensor_does_not_reload_months_the_lake_already_has(landed):
     assert sorted(r.partition_key for r in requests) == ["2020-02", "2020-03"]
 
 
-def test_the_instance_starts_one_run_at_a_time():
+def test_the_instance_starts_one_run_at_a_time(monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(settings_module.PROJECT_ROOT / ".dagster"))  # as the Makefile sets it
     instance = dg.DagsterInstance.from_config(str(settings_module.PROJECT_ROOT / ".dagster"))
     try:
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
