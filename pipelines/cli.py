@@ -35,7 +35,7 @@ from pipelines import settings as settings_module
 from pipelines.cli_output import jsonable, render_table, write_csv, write_json
 from pipelines.lake import extensions, meta
 from pipelines.lake.connection import LakeMissing, current_snapshot, lake_exists, reader, retry_transient, s3_secret_sql
-from pipelines.lake.inspect import LATEST_LOADS, lake_objects, last_snapshots, row_count
+from pipelines.lake.inspect import LATEST_LOADS, lake_objects, last_snapshots, row_counts
 from pipelines.lake.lock import WriterLockTimeout, writer_lock
 from pipelines.lake.sql import literal
 from pipelines.settings import LAKE_ALIAS, Settings
@@ -256,10 +256,10 @@ def collect_status(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     [at] = con.execute(f"SELECT date_trunc('second', snapshot_time) FROM {LAKE_ALIAS}.snapshots() "
                        "WHERE snapshot_id = ?", [snapshot]).fetchone()
     has_log = ("meta", "ingestion_log", "table") in objects
+    counts = row_counts(con, [(s, n) for s, n, _ in objects], on_error=status_warning)
     return {
         "snapshot_id": snapshot, "snapshot_time": at,
-        "objects": [(s, n, k, row_count(con, s, n, on_error=status_warning), *last.get((s, n), (None, None)))
-                    for s, n, k in objects],
+        "objects": [(s, n, k, counts[(s, n)], *last.get((s, n), (None, None))) for s, n, k in objects],
         "ingestion": retry_transient(lambda: con.execute(INGESTION_SQL).fetchall()) if has_log else None,
     }
 

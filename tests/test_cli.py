@@ -343,6 +343,17 @@ def test_status_follows_inlined_changes_files_and_views(lake, capsys):
     assert (objects[("marts", "v_s")]["rows"], objects[("marts", "v_s")]["last_snapshot"]) == (2, view_snapshot)
 
 
+def test_status_counts_the_rest_of_the_lake_past_a_broken_view(lake, capsys):
+    with writer(lake.settings, "test") as con:
+        con.execute("CREATE TABLE marts.gone AS SELECT 1 AS i")
+        con.execute("CREATE VIEW marts.v_gone AS SELECT * FROM marts.gone")
+        con.execute("DROP TABLE marts.gone")  # the view now fails when read
+    code, out, err = run(capsys, "status", "--format", "json")
+    objects = {(o["schema"], o["name"]): o for o in json.loads(out)["objects"]}
+    assert objects[("marts", "v_gone")]["rows"] is None and objects[("marts", "t")]["rows"] == 3
+    assert code == 0 and "cannot count marts.v_gone" in err
+
+
 def test_catalog_reads_restore_the_optimizer_setting(lake):
     with reader(lake.settings) as con:
         con.execute("SET disabled_optimizers = 'filter_pushdown'")

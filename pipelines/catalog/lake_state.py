@@ -12,7 +12,7 @@ from pipelines.catalog.entries import ColumnEntry, DatasetEntry, QualityResult
 from pipelines.contracts.model import Contract
 from pipelines.contracts.sla import due_date, period_due, period_end  # the schedules' rule too
 from pipelines.lake.connection import retry_transient
-from pipelines.lake.inspect import LATEST_LOADS, last_snapshots, row_count
+from pipelines.lake.inspect import LATEST_LOADS, last_snapshots, row_counts
 from pipelines.settings import LAKE_ALIAS, Settings
 
 
@@ -42,11 +42,13 @@ def apply_physical(entry: DatasetEntry, columns: list[tuple[str, str]], settings
 
 def apply_counts(con: duckdb.DuckDBPyConnection, datasets: dict[str, DatasetEntry], log: Callable[[str], None]) -> None:
     snapshots = last_snapshots(con)
-    for name, entry in datasets.items():
-        schema, _, table = name.partition(".")
-        if (schema, table) in snapshots:
-            entry.snapshot_id, entry.snapshot_time = snapshots[(schema, table)]
-            entry.row_count = row_count(con, schema, table, on_error=log)
+    in_lake = {name: tuple(name.partition(".")[::2]) for name in datasets}
+    in_lake = {name: table for name, table in in_lake.items() if table in snapshots}
+    counts = row_counts(con, list(in_lake.values()), on_error=log)
+    for name, table in in_lake.items():
+        entry = datasets[name]
+        entry.snapshot_id, entry.snapshot_time = snapshots[table]
+        entry.row_count = counts[table]
 
 
 LOADS_SQL = f"""

@@ -96,6 +96,22 @@ def last_snapshots(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tupl
     return {(schema, name): (snapshot, at) for schema, name, snapshot, at in rows}
 
 
+def row_counts(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]],
+               on_error: Callable[[str], None] = print) -> dict[tuple[str, str], int | None]:
+    """Rows of many tables and views, counted in one query: each query pays for reading the lake's catalog
+    (184 counts took 3.5-6.9 s one by one, 1.2-1.9 s together). One broken view fails the query: then each is
+    counted alone, so the others are still counted and the broken one is named."""
+    if not tables:
+        return {}
+    sql = " UNION ALL ".join(f"SELECT {i} AS i, count(*) AS n FROM {LAKE_ALIAS}.{quote(schema)}.{quote(name)}"
+                             for i, (schema, name) in enumerate(tables))
+    try:
+        counted = dict(retry_transient(lambda: con.execute(sql).fetchall()))
+    except duckdb.Error:
+        return {(schema, name): row_count(con, schema, name, on_error) for schema, name in tables}
+    return {table: counted[i] for i, table in enumerate(tables)}
+
+
 def row_count(con: duckdb.DuckDBPyConnection, schema: str, name: str,
               on_error: Callable[[str], None] = print) -> int | None:
     try:
