@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.assets.publish import same_rows
 from pipelines.lake.connection import current_snapshot, reader, writer
-from pipelines.quality.expectations import Suite, record, validate
+from pipelines.quality.expectations import Suite, data_docs_dir, record, validate
 
 MART = "marts.t_monthly"
 SUITE = Suite("t_monthly", MART, "a month-kept mart", [
@@ -103,3 +103,15 @@ def test_publication_compares_versions_through_their_changes(mart):
         assert not same_rows(con, MART, v2, v3) and not same_rows(con, MART, v1, v3)
         assert same_rows(con, MART, v2, v4) and not same_rows(con, MART, v3, v4)
         assert not same_rows(con, MART, v4, v5)
+
+
+def test_the_data_docs_index_lists_every_result_with_its_outcome(mart):
+    """The index keeps what it read of each stored result for the process (data_docs_views.IndexBuilder): a result
+    stored after it was first built still shows, failed as failed."""
+    record(mart, validate(mart, SUITE))
+    with writer(mart) as con:
+        con.execute(f"UPDATE {MART} SET amount = -1 WHERE bank = 'A'")
+    record(mart, validate(mart, SUITE))
+    index = (data_docs_dir(mart) / "index.html").read_text(encoding="utf-8")
+    assert index.count("'_validation_success_text': 'Success'") == 1
+    assert index.count("'_validation_success_text': 'Failed'") == 1

@@ -17,6 +17,8 @@ from pipelines.lake.sql import table_changes
 from pipelines.quality.expectations import SUITES_DIR, Suite, load_suites
 from pipelines.settings import LAKE_ALIAS
 
+METADATA = f"__ducklake_metadata_{LAKE_ALIAS}"  # the DuckLake catalog's own tables
+
 
 class NotValidated(Exception):
     pass
@@ -27,15 +29,27 @@ class NotValidated(Exception):
 PROVENANCE_COLUMNS = ("inputs_loaded_at",)
 
 
+def recreated(con, dataset: str, old: int, new: int) -> bool:
+    """Whether the table was dropped and created again (a dbt table materialization) after snapshot ``old`` up to
+    ``new``: more than one table of that name lived in between. Read from the DuckLake catalog's table list, one
+    small query, where listing ``snapshots()`` to find a creation grows with every snapshot the lake keeps."""
+    schema, table = dataset.split(".")
+    return con.execute(
+        f"SELECT count(DISTINCT t.table_id) > 1 FROM {METADATA}.ducklake_table t "
+        f"JOIN {METADATA}.ducklake_schema s USING (schema_id) WHERE s.schema_name = ? AND t.table_name = ? "
+        "AND t.begin_snapshot <= ? AND (t.end_snapshot IS NULL OR t.end_snapshot > ?)",
+        [schema, table, new, old]).fetchone()[0]
+
+
 def same_rows(con, dataset: str, old: int, new: int) -> bool:
     """Whether two snapshots of a mart hold the same figures (rows compared as multisets, provenance aside).
 
     Compared through DuckLake's table changes between them (the rows deleted against the rows inserted), so a
     mart kept month by month costs its changed months, not its history; a table created again in between
-    (a dbt table materialization) is compared whole."""
+    (a dbt table materialization) is compared whole. Each side is read once (a materialized CTE): the two
+    EXCEPT ALLs name each side twice, and each reference would otherwise scan the lake again."""
     if old == new:
         return True
-    b = f"{dataset} AT (VERSION => {new})"
     try:
         shape = [[row[:2] for row in con.execute(f"DESCRIBE SELECT * FROM {dataset} AT (VERSION => {v})").fetchall()]
                  for v in (old, new)]
@@ -44,21 +58,20 @@ def same_rows(con, dataset: str, old: int, new: int) -> bool:
         columns = {row[0] for row in shape[1]}
         skipped = [c for c in PROVENANCE_COLUMNS if c in columns]
         rows = f"* EXCLUDE ({', '.join(skipped)})" if skipped else "*"
-        recreated = con.execute(
-            f"SELECT count(*) FROM {LAKE_ALIAS}.snapshots() WHERE snapshot_id > ? AND snapshot_id <= ? "
-            "AND list_contains(changes['tables_created'], ?)", [old, new, dataset]).fetchone()[0]
-        if recreated:
-            before, after = f"(SELECT {rows} FROM {dataset} AT (VERSION => {old}))", f"(SELECT {rows} FROM {b})"
+        if recreated(con, dataset, old, new):
+            sides = (f"before AS MATERIALIZED (SELECT {rows} FROM {dataset} AT (VERSION => {old})), "
+                     f"after AS MATERIALIZED (SELECT {rows} FROM {dataset} AT (VERSION => {new}))")
         else:
-            changes = table_changes(dataset, old, new)
-            metadata = ", ".join(["snapshot_id", "rowid", "change_type", *skipped])
-            before = (f"(SELECT * EXCLUDE ({metadata}) FROM {changes} "
-                      "WHERE change_type IN ('delete', 'update_preimage'))")
-            after = (f"(SELECT * EXCLUDE ({metadata}) FROM {changes} "
+            metadata = ", ".join(["snapshot_id", "rowid", *skipped])
+            sides = (f"changes AS MATERIALIZED (SELECT * EXCLUDE ({metadata}) "
+                     f"FROM {table_changes(dataset, old, new)}), "
+                     "before AS (SELECT * EXCLUDE (change_type) FROM changes "
+                     "WHERE change_type IN ('delete', 'update_preimage')), "
+                     "after AS (SELECT * EXCLUDE (change_type) FROM changes "
                      "WHERE change_type IN ('insert', 'update_postimage'))")
         differing = con.execute(
-            f"SELECT count(*) FROM ((FROM {before} EXCEPT ALL FROM {after}) "
-            f"UNION ALL (FROM {after} EXCEPT ALL FROM {before}))").fetchone()[0]
+            f"WITH {sides} SELECT count(*) FROM ((FROM before EXCEPT ALL FROM after) "
+            "UNION ALL (FROM after EXCEPT ALL FROM before))").fetchone()[0]
     except (duckdb.BinderException, duckdb.InvalidInputException):  # the columns changed: a new version
         return False
     return differing == 0
@@ -66,22 +79,24 @@ def same_rows(con, dataset: str, old: int, new: int) -> bool:
 
 def publish(settings: settings_module.Settings, dataset: str, log=print) -> dict:
     with writer(settings, purpose=f"publish {dataset}", log=log) as con:
-        latest = con.execute(
-            # the newest data that was checked, whatever order overlapping checks recorded their results in
-            "SELECT passed, snapshot_id, suite, evaluated_at FROM meta.quality_results "
-            "WHERE dataset = ? AND suite LIKE 'great_expectations:%' "
-            "ORDER BY snapshot_id DESC, evaluated_at DESC LIMIT 1", [dataset]).fetchone()
+        # the newest data that was checked, whatever order overlapping checks recorded their results in; and the
+        # last publication: one statement, each costs the catalog's metadata
+        latest, previous = con.execute(
+            "SELECT (SELECT (passed, snapshot_id, suite, evaluated_at) FROM meta.quality_results "
+            "        WHERE dataset = $1 AND suite LIKE 'great_expectations:%' "
+            "        ORDER BY snapshot_id DESC, evaluated_at DESC LIMIT 1), "
+            "       (SELECT (max(version), arg_max(snapshot_id, version)) FROM meta.publications "
+            "        WHERE dataset = $1)", [dataset]).fetchone()
         if latest is None or not latest[0]:
             raise NotValidated(f"{dataset}: latest quality result is "
                                f"{'missing' if latest is None else 'failed'}; not publishing")
         _, snapshot, suite, evaluated_at = latest
-        previous = con.execute("SELECT max(version), arg_max(snapshot_id, version) FROM meta.publications "
-                               "WHERE dataset = ?", [dataset]).fetchone()
-        if previous[1] is not None and same_rows(con, dataset, previous[1], snapshot):
+        last_version, last_snapshot = previous
+        if last_snapshot is not None and same_rows(con, dataset, last_snapshot, snapshot):
             # the figures did not change: the published version stays the one consumers already cite
-            return {"dataset": dataset, "version": previous[0], "snapshot_id": previous[1], "new": False}
+            return {"dataset": dataset, "version": last_version, "snapshot_id": last_snapshot, "new": False}
         rows = con.execute(f"SELECT count(*) FROM {dataset} AT (VERSION => {snapshot})").fetchone()[0]
-        version = (previous[0] or 0) + 1
+        version = (last_version or 0) + 1
         checks = json.dumps({suite: "passed", "evaluated_at": evaluated_at.isoformat()})
         con.execute("INSERT INTO meta.publications VALUES (?, ?, ?, ?, ?, ?)",
                     [dataset, version, snapshot, rows, checks, datetime.now(UTC)])
