@@ -189,7 +189,6 @@ def read_files(paths: list[Path], contract: Contract, log) -> tuple[list[FileRes
 @dataclass
 class Delivered:
     """A partition's files, read and not yet loaded."""
-    key: str | None
     result: LoadResult
     tables: dict[str, pa.Table]  # file → its rows, conformed to the contract
     started: datetime
@@ -300,7 +299,7 @@ def load_partitions(contract: Contract, partition_keys: list[str | None], settin
                              + ("it has no partitions" if key else "name the partition to load"))
     landing = settings.landing
     results, todo = [], []
-    for key in partition_keys:
+    for key in dict.fromkeys(partition_keys):  # a partition named twice is loaded once
         result = LoadResult(contract.name, key or SNAPSHOT_KEY, uuid.uuid4().hex)
         results.append(result)
         if partition_files(contract, landing, key):
@@ -332,7 +331,7 @@ def load_partitions(contract: Contract, partition_keys: list[str | None], settin
                 # for the lock cannot commit older contents over a newer load.
                 started = datetime.now(UTC)
                 result.files, tables = read_files(partition_files(contract, landing, key), contract, log)
-                group.append(Delivered(key, result, tables, started, result.partition_key in logged))
+                group.append(Delivered(result, tables, started, result.partition_key in logged))
                 if sum(d.result.rows_read for d in group) >= COMMIT_EVERY_ROWS or result is todo[-1][1]:
                     _load_group(con, contract, group, landing)
                     _commit(con, [d.result for d in group])
