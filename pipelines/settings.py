@@ -56,6 +56,7 @@ class Settings:
     dbt_target: str
     duckdb_threads: int | None
     duckdb_memory_limit: str | None
+    duckdb_temp_directory: Path  # where DuckDB spills joins, sorts and windows beyond its memory limit
     s3: dict[str, str] = field(default_factory=dict)
     gx_max_rows: int = 1_000_000  # changed rows a Great Expectations suite validates; more are sampled
 
@@ -80,6 +81,7 @@ class Settings:
             "LAKEHOUSE_DBT_TARGET": self.dbt_target,
             "LAKEHOUSE_DUCKDB_THREADS": str(self.duckdb_threads or os.cpu_count() or 1),
             "LAKEHOUSE_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit or default_memory_limit(),
+            "LAKEHOUSE_DUCKDB_TEMP_DIRECTORY": str(self.duckdb_temp_directory),
             # a test runs when every model it reads is selected: building one mart's lineage does not run the
             # reconciliation of another mart that reads the same staging model (dbt's default would, and fail)
             "DBT_INDIRECT_SELECTION": os.environ.get("DBT_INDIRECT_SELECTION") or "cautious",
@@ -112,6 +114,9 @@ def load() -> Settings:
         dbt_target=_env("LAKEHOUSE_DBT_TARGET", "lake"),
         duckdb_threads=int(threads) if threads else None,
         duckdb_memory_limit=_env("LAKEHOUSE_DUCKDB_MEMORY_LIMIT", "") or None,
+        # beside the lake, not in whatever directory a process runs in (DuckDB's default, `.tmp`): at scale 1 one
+        # model spills 13-18 GB, which belongs on the lake's disk
+        duckdb_temp_directory=Path(_env("LAKEHOUSE_DUCKDB_TEMP_DIRECTORY", str(lake_dir / "tmp"))),
         s3=s3,
         gx_max_rows=int(_env("LAKEHOUSE_GX_MAX_ROWS", "1000000")),
     )

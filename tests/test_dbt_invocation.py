@@ -86,7 +86,8 @@ def test_unchanged_seeds_are_neither_reloaded_nor_retested_and_changed_or_missin
     # dbt's DuckDB got the memory limit and threads the Python sessions get (the same profile: parse reused)
     (tmp_path / "target").mkdir()
     shutil.copy(state / dbt_state.PARTIAL_PARSE, tmp_path / "target" / dbt_state.PARTIAL_PARSE)
-    query = "select current_setting('memory_limit') as memory_limit, current_setting('threads') as threads"
+    query = ("select current_setting('memory_limit') as memory_limit, current_setting('threads') as threads, "
+             "current_setting('temp_directory') as temp_directory")
     shown = subprocess.run(
         [str(Path(sys.executable).parent / "lakehouse"), "dbt", "show", "--inline", query, "--output", "json",
          "--log-format", "json", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
@@ -95,8 +96,9 @@ def test_unchanged_seeds_are_neither_reloaded_nor_retested_and_changed_or_missin
                  if line.startswith("{") and "preview" in json.loads(line).get("data", {})]
     with reader(settings_module.load()) as con:
         python_side = con.execute(query).fetchone()
-    assert json.loads(preview) == [{"memory_limit": "1.0 GiB", "threads": 1}]
-    assert python_side == ("1.0 GiB", 1)
+    spill = str(settings_module.load().root / "lakehouse" / "tmp")  # beside the lake
+    assert json.loads(preview) == [{"memory_limit": "1.0 GiB", "threads": 1, "temp_directory": spill}]
+    assert python_side == ("1.0 GiB", 1, spill)
 
 
 def test_a_seed_fingerprint_follows_its_csv_its_yml_and_its_tests(manifest, tmp_path):

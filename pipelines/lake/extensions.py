@@ -34,6 +34,7 @@ def _base_config(settings: Settings) -> dict[str, object]:
         "extension_directory": str(settings.extension_dir),
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": True,
+        "temp_directory": str(settings.duckdb_temp_directory),
     }
     if settings.duckdb_threads:
         config["threads"] = settings.duckdb_threads
