@@ -42,7 +42,6 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks"
 RUNS = ROOT / "bench" / ".data" / "runs"  # git-ignored, with the issue-3 data
 SOURCES = ROOT / "bench" / ".data" / "sources"
-LOCATION_VARS = ("LAKEHOUSE_CATALOG", "LAKEHOUSE_DATA_PATH", "LAKEHOUSE_LANDING", "LAKEHOUSE_LOCK_FILE")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -369,6 +368,8 @@ def _next_month(month: str) -> str:
 
 
 def _locate(root: Path) -> None:
+    from pipelines.settings import LOCATION_VARS
+
     for var in LOCATION_VARS:
         os.environ.pop(var, None)
     os.environ["LAKEHOUSE_ROOT"] = str(root)

@@ -18,6 +18,10 @@ LAKE_ALIAS = "lake"
 # Schemas of the lake, in the order data flows through them.
 # seeds: parameters from regulation and published methods (dbt seeds), read by the themes like a source.
 LAKE_SCHEMAS = ("raw", "seeds", "staging", "intermediate", "marts", "quarantine", "meta")
+# The variables that place a lake's parts, each derived from LAKEHOUSE_ROOT when unset. A process that ran dbt has
+# them in its environment (Settings.dbt_env), so whatever moves to another root (tests, the bench) unsets them.
+LOCATION_VARS = ("LAKEHOUSE_CATALOG", "LAKEHOUSE_DATA_PATH", "LAKEHOUSE_LANDING", "LAKEHOUSE_LOCK_FILE",
+                 "LAKEHOUSE_DUCKDB_TEMP_DIRECTORY")
 
 
 # dbt's DuckDB unless LAKEHOUSE_DUCKDB_MEMORY_LIMIT says otherwise: a quarter of the machine's memory, at least 1 GiB.

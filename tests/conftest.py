@@ -13,8 +13,7 @@ import pytest
 
 from pipelines import settings as settings_module
 from pipelines.lake import meta
-
-LOCATION_VARS = ("LAKEHOUSE_CATALOG", "LAKEHOUSE_DATA_PATH", "LAKEHOUSE_LANDING", "LAKEHOUSE_LOCK_FILE")
+from pipelines.settings import LOCATION_VARS
 
 
 @pytest.fixture

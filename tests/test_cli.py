@@ -21,9 +21,8 @@ from pipelines.cli_output import display_width, render_table
 from pipelines.lake import inspect, meta
 from pipelines.lake.connection import current_snapshot, reader, writer
 from pipelines.lake.lock import WriterLockTimeout, writer_lock
-from pipelines.settings import PROJECT_ROOT
+from pipelines.settings import LOCATION_VARS, PROJECT_ROOT
 
-LOCATION_VARS = ("LAKEHOUSE_CATALOG", "LAKEHOUSE_DATA_PATH", "LAKEHOUSE_LANDING", "LAKEHOUSE_LOCK_FILE")
 ROWS = [("浦东新区", "1234567.89"), ("Minhang", "0.01"), ("黄浦区绿色信贷", "-42.50")]
 LOG_ROW = "(?, 'bank_loans', ?, ?, 'sha', 1, ?, ?, ?, 'loaded', NULL, '1.0.0', TIMESTAMPTZ '2024-02-01', ?, 0, NULL)"
 
