@@ -13,11 +13,9 @@ import duckdb
 
 from pipelines import settings as settings_module
 from pipelines.lake.connection import writer
+from pipelines.lake.inspect import METADATA
 from pipelines.lake.sql import table_changes
 from pipelines.quality.expectations import SUITES_DIR, Suite, load_suites
-from pipelines.settings import LAKE_ALIAS
-
-METADATA = f"__ducklake_metadata_{LAKE_ALIAS}"  # the DuckLake catalog's own tables
 
 
 class NotValidated(Exception):

@@ -93,13 +93,11 @@ def changes_since(con, suite: Suite, since: int, snapshot: int) -> tuple[int, in
         f"FROM {table_changes(suite.dataset, since, snapshot)}").fetchone()
 
 
-def read_frame(con, suite: Suite, max_rows: int, since: int | None = None, snapshot: int | None = None,
+def read_frame(con, suite: Suite, max_rows: int, snapshot: int, since: int | None = None,
                in_scope: int | None = None):
-    """The rows of the suite's dataset to validate, as pandas with decimals as floats; the snapshot they are read
-    at, and the scope: every row, or (``since``: a snapshot the suite passed at) the rows changed after it.
-    ``snapshot`` and ``in_scope`` (the changed rows, from ``changes_since``) spare their queries when known."""
-    if snapshot is None:
-        snapshot = current_snapshot(con)
+    """The rows of the suite's dataset to validate at ``snapshot``, as pandas with decimals as floats, and the
+    scope: every row, or (``since``: a snapshot the suite passed at) the ``in_scope`` rows changed after it
+    (``changes_since``; a table dropped and created again since then has all its rows inserted after it)."""
     # the table's own columns (information_schema would list every column of the lake first)
     columns = con.execute(f"DESCRIBE SELECT * FROM {suite.dataset} AT (VERSION => {snapshot})").fetchall()
     select = ", ".join(
@@ -108,22 +106,16 @@ def read_frame(con, suite: Suite, max_rows: int, since: int | None = None, snaps
     if since is None:
         rows = f"SELECT * FROM {suite.dataset} AT (VERSION => {snapshot})"
         scope = {"rows": "all", "since_snapshot": None}
-        in_scope = None  # a count of changes is not a count of every row
-    else:
-        # a table dropped and created again since then has all its rows inserted after `since`
-        if snapshot > since:
-            rows = (f"SELECT * FROM {table_changes(suite.dataset, since, snapshot)} "
-                    "WHERE change_type IN ('insert', 'update_postimage')")
-        else:
-            rows = f"SELECT * FROM {suite.dataset} AT (VERSION => {snapshot}) LIMIT 0"
-        scope = {"rows": "changed", "since_snapshot": since}
-    if in_scope is None:
         in_scope = con.execute(f"SELECT count(*) FROM ({rows})").fetchone()[0]
+    else:
+        rows = (f"SELECT * FROM {table_changes(suite.dataset, since, snapshot)} "
+                "WHERE change_type IN ('insert', 'update_postimage')")
+        scope = {"rows": "changed", "since_snapshot": since}
     sample = f" USING SAMPLE reservoir({max_rows} ROWS) REPEATABLE (20201231)" if in_scope > max_rows else ""
     frame = con.sql(f"SELECT {select} FROM ({rows}){sample}").df()
     scope.update({"rows_in_scope": in_scope, "rows_validated": len(frame), "sampled": bool(sample),
                   "suite_fingerprint": fingerprint(suite)})
-    return frame, snapshot, scope
+    return frame, scope
 
 
 def data_docs_dir(settings: Settings) -> Path:
@@ -184,21 +176,21 @@ def validate(settings: Settings, suite: Suite) -> SuiteResult:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
     with reader(settings) as con:
+        snapshot = current_snapshot(con)
         since = last_pass(con, suite)
         if since is None:
-            frame, snapshot, scope = read_frame(con, suite, settings.gx_max_rows)
+            frame, scope = read_frame(con, suite, settings.gx_max_rows, snapshot)
         else:
             # what changed since the pass, counted in one scan before anything is read: an unchanged mart reads nothing
-            snapshot = current_snapshot(con)
             changed, deleted = changes_since(con, suite, since, snapshot)
             if changed:
-                frame, snapshot, scope = read_frame(con, suite, settings.gx_max_rows, since, snapshot, changed)
+                frame, scope = read_frame(con, suite, settings.gx_max_rows, snapshot, since, changed)
             elif not deleted:  # the very rows it passed on: nothing to validate again
                 return SuiteResult(suite.name, suite.dataset, snapshot, True, 0, [], {
                     "rows": "changed", "since_snapshot": since, "rows_in_scope": 0, "rows_validated": 0,
                     "sampled": False, "suite_fingerprint": fingerprint(suite), "unchanged": True})
             else:  # rows deleted, none added: maybe now empty
-                frame, snapshot, scope = read_frame(con, suite, settings.gx_max_rows, snapshot=snapshot)
+                frame, scope = read_frame(con, suite, settings.gx_max_rows, snapshot)
     context = gx_context(settings)
     datasource = context.data_sources.add_or_update_pandas("lake")
     batch_definition = datasource.add_dataframe_asset(suite.name).add_batch_definition_whole_dataframe("frame")
