@@ -81,7 +81,25 @@ def test_an_emptied_table_an_edited_suite_and_too_many_rows_are_validated_whole(
     with writer(mart) as con:
         months(con, "2020-01-01", "2020-02-01", "2020-03-01")
     sampled = validate(dataclasses.replace(mart, gx_max_rows=4), edited)
-    assert sampled.scope["sampled"] and sampled.scope["rows_in_scope"] == 9 and sampled.scope["rows_validated"] == 4
+    assert sampled.scope["sampled"] and sampled.scope["rows_in_scope"] == 9 and 0 < sampled.scope["rows_validated"] < 9
+
+
+def test_a_sample_is_reproducible_and_keeps_every_row_of_a_sampled_key(mart):
+    """More rows than gx_max_rows are sampled by a hash of the suite's unique key: the same rows every run, and a
+    duplicated key is sampled with both its rows, so uniqueness still fails on the sample."""
+    with writer(mart) as con:
+        con.execute(f"INSERT INTO {MART} SELECT DATE '2019-01-01' + INTERVAL (i) DAY, b, i "
+                    "FROM range(400) AS t(i), unnest(['P', 'Q', 'R', 'S', 'T']) AS u(b)")
+    small = dataclasses.replace(mart, gx_max_rows=200)
+    first, again = validate(small, SUITE), validate(small, SUITE)
+    assert first.passed and first.scope["sampled"] and first.scope["rows_in_scope"] == 2006
+    assert 100 < first.scope["rows_validated"] < 300 and again.scope == first.scope
+    with writer(mart) as con:  # every key twice, the copies with another amount
+        con.execute(f"INSERT INTO {MART} SELECT report_month, bank, amount + 1 FROM {MART}")
+    duplicated = validate(small, SUITE)
+    [failure] = duplicated.failed  # every sampled row has its key's other row beside it
+    assert failure["expectation"] == "expect_compound_columns_to_be_unique"
+    assert duplicated.scope["sampled"] and failure["observed"] == duplicated.scope["rows_validated"]
 
 
 def test_publication_compares_versions_through_their_changes(mart):
