@@ -129,3 +129,29 @@ def test_a_seed_fingerprint_follows_its_csv_its_yml_and_its_tests(manifest, tmp_
     before = dbt_state.seed_fingerprints(manifest, project)
     assert changed_after(lambda: None) == set()
 
+
+
+def listed(tmp_path: Path, exclude: list[str]) -> set[str]:
+    """The nodes `dbt build` would run with ``exclude``, as the pipeline calls it (cautious indirect selection)."""
+    target = tmp_path / "target"
+    if not target.exists():  # the build-time parse (same `compile` target): dbt ls need not parse again
+        target.mkdir()
+        shutil.copy(dbt.DBT_DIR / "target" / dbt_state.PARTIAL_PARSE, target / dbt_state.PARTIAL_PARSE)
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "ls", "--target", "compile", *dbt.BUILD_ARGS[1:],
+         "--exclude", *exclude, "--resource-type", "all", "--output", "json", "--output-keys", "unique_id",
+         "--quiet", "--target-path", str(target), "--log-path", str(tmp_path / "logs")],
+        cwd=dbt.DBT_DIR, capture_output=True, text=True, check=True,
+        env={**settings_module.load().dbt_env(), "DBT_INDIRECT_SELECTION": "cautious", "PATH": ""}).stdout
+    return {json.loads(line)["unique_id"] for line in out.splitlines() if line.startswith("{")}
+
+
+def test_excluding_seeds_leaves_out_exactly_the_tests_that_read_only_them(manifest, tmp_path):
+    """The seed selectors stand for the tests that read only those seeds (naming each test cost dbt 13 s a run)."""
+    seeds = {uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "seed"}
+    assert dbt_state.seed_exclusions(manifest, seeds) == ["resource_type:seed"]
+    everything = listed(tmp_path, ["nothing_at_all"])
+    for excluded in (seeds, {seed_id(SEED), seed_id(OTHER_SEED)}):
+        left = listed(tmp_path, dbt_state.seed_exclusions(manifest, excluded))
+        assert left == everything - excluded - set(dbt_state.seed_only_tests(manifest, excluded))
+        assert MIXED_TEST in left
