@@ -23,8 +23,8 @@ from pipelines import settings as settings_module
 from pipelines.demo.sources import HISTORY, parse_months
 from pipelines.lake import extensions, meta
 from pipelines.lake.connection import reader
-from pipelines.lake.sql import quote
-from pipelines.settings import LAKE_SCHEMAS, Settings
+from pipelines.lake.inspect import lake_objects, row_counts
+from pipelines.settings import Settings
 
 DEMO_SCALE = 0.01  # about 12,000 loans a month; 1 is the whole city (1.2 million)
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -192,14 +192,13 @@ def build_catalog(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[S
 def summary(settings: Settings, steps: list[Step], checks: list[tuple[str, bool]]) -> str:
     lines = ["", "Summary", "======="]
     with reader(settings) as con:
-        tables = con.execute(
-            "SELECT table_schema, table_name, table_type FROM information_schema.tables "
-            "WHERE table_catalog = 'lake' ORDER BY table_schema, table_name").fetchall()
+        objects = lake_objects(con)
+        counts = row_counts(con, [(schema, name) for schema, name, _kind in objects])
         lines.append("Tables in the lake (rows):")
-        order = {s: i for i, s in enumerate(LAKE_SCHEMAS)}
-        for schema, name, kind in sorted(tables, key=lambda t: (order.get(t[0], 99), t[1])):
-            rows = con.execute(f"SELECT count(*) FROM {quote(schema)}.{quote(name)}").fetchone()[0]
-            lines.append(f"  {schema + '.' + name:<50} {rows:>12,}{'  (view)' if kind == 'VIEW' else ''}")
+        for schema, name, kind in objects:
+            rows = counts[(schema, name)]
+            shown = "?" if rows is None else f"{rows:,}"
+            lines.append(f"  {schema + '.' + name:<50} {shown:>12}{'  (view)' if kind == 'view' else ''}")
         published = con.execute(
             "SELECT dataset, max(version), arg_max(snapshot_id, version) FROM meta.publications GROUP BY 1"
         ).fetchall()
