@@ -155,3 +155,47 @@ def test_excluding_seeds_leaves_out_exactly_the_tests_that_read_only_them(manife
         left = listed(tmp_path, dbt_state.seed_exclusions(manifest, excluded))
         assert left == everything - excluded - set(dbt_state.seed_only_tests(manifest, excluded))
         assert MIXED_TEST in left
+
+
+LOANS = dg.AssetKey(["staging", "stg_bank__loans"])
+LOANS_UNIQUE = "test.lakehouse.unique_combination_stg_bank__loans_bank_code__loan_id__report_month.6e05f9158e"
+LOANS_NOT_NEGATIVE = "test.lakehouse.expression_is_true_stg_bank__loans_balance_yuan___0.b12726076d"
+
+
+def dbt_test_statuses(selection) -> dict[str, str]:
+    """Run the dbt asset on ``selection``, failing tests or not: {test id: dbt's status}."""
+    job = dg.Definitions(assets=[dbt.dbt_models], resources=dbt.defs.resources, jobs=[dg.define_asset_job(
+        "tested", selection=dg.AssetSelection.assets(*selection))]).resolve_job_def("tested")
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    [target] = (dbt.DBT_DIR / "target").glob(f"dbt_models-{result.run_id[:7]}-*")
+    return {r["unique_id"]: r["status"] for r in json.loads((target / "run_results.json").read_text())["results"]
+            if r["unique_id"].startswith("test.")}
+
+
+def test_staging_tests_read_the_rows_loaded_since_they_last_passed(landed, monkeypatch):
+    """Generic tests on a staging view read the rows delivered since the same test last passed (tested_rows.sql):
+    an old row is not read again, a new row repeating an old key still fails uniqueness, and a failed test reads
+    the same rows again next time."""
+    from pipelines.contracts.model import all_contracts
+    from pipelines.ingest.load import load_partition
+
+    monkeypatch.setenv("LAKEHOUSE_DUCKDB_THREADS", "1")
+    load_partition(all_contracts()["bank_loans"], "2020-01", landed, log=lambda _: None)
+    first = dbt_test_statuses([LOANS])
+    assert first[LOANS_UNIQUE] == first[LOANS_NOT_NEGATIVE] == "pass"
+    with reader(landed) as con:
+        loaded = con.execute("SELECT CAST(max(_loaded_at) AS TIMESTAMPTZ) FROM raw.bank__loans").fetchone()[0]
+        [(scope,)] = con.execute("SELECT scope FROM meta.quality_results WHERE json_extract_string(scope, '$.test') "
+                                 "= ?", [LOANS_UNIQUE]).fetchall()
+        assert con.execute("SELECT CAST(? AS TIMESTAMPTZ)", [json.loads(scope)["tested_through"]]).fetchone()[0] \
+            == loaded
+    with writer(landed) as con:  # a row as if loaded before that pass, breaking two rules: not read again
+        con.execute("INSERT INTO raw.bank__loans SELECT * REPLACE (-1 AS balance) FROM raw.bank__loans LIMIT 1")
+    second = dbt_test_statuses([LOANS])
+    assert second[LOANS_UNIQUE] == second[LOANS_NOT_NEGATIVE] == "pass"
+    with writer(landed) as con:  # a new delivery repeating an old row's key: read, with the rows it repeats
+        con.execute("INSERT INTO raw.bank__loans SELECT * REPLACE (now() AS _loaded_at) FROM raw.bank__loans "
+                    "WHERE balance >= 0 LIMIT 1")
+    third, fourth = dbt_test_statuses([LOANS]), dbt_test_statuses([LOANS])
+    assert third[LOANS_UNIQUE] == fourth[LOANS_UNIQUE] == "fail"
+    assert third[LOANS_NOT_NEGATIVE] == fourth[LOANS_NOT_NEGATIVE] == "pass"

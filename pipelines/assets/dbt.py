@@ -99,12 +99,14 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         args = [*BUILD_ARGS, "--exclude", " ".join(exclude)] if exclude else BUILD_ARGS
         invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
         yield from invocation.stream()
+        with reader(settings) as con:  # still under the lock: the rows that were there for the tests to read
+            loaded_through = dbt_results.tested_through(con, manifest)
     keep_partial_parse(state, target)
     failed: list[dbt_failures.TestFailure] = []
     # failures too: the catalog shows each test's latest result, and a failing one most of all
     try:
         run_results, manifest = invocation.get_artifact("run_results.json"), invocation.get_artifact("manifest.json")
-        dbt_results.record(settings, dbt_results.test_rows(run_results, manifest))
+        dbt_results.record(settings, dbt_results.test_rows(run_results, manifest, loaded_through))
         with reader(settings) as con:
             failed = dbt_failures.failures(run_results, manifest, DBT_DIR, con)
     except Exception as exc:  # dbt's own error (raised below) matters more than the record of its tests
