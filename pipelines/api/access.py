@@ -19,6 +19,7 @@ import yaml
 
 from pipelines.api.errors import ApiError
 from pipelines.settings import PROJECT_ROOT
+from pipelines.yaml_io import read_yaml
 
 ACCESS_ENV = "LAKEHOUSE_API_ACCESS"
 DEFAULT_ACCESS_FILE = PROJECT_ROOT / "api_access.yml"
@@ -67,7 +68,7 @@ class AccessControl:
     def load(cls, path: Path | str | None = None) -> AccessControl:
         path = Path(path or os.environ.get(ACCESS_ENV, "").strip() or DEFAULT_ACCESS_FILE)
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            doc = read_yaml(path) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise AccessConfigError(f"cannot read the API access file {path}: {exc}") from exc
         return cls.from_dict(doc, str(path))

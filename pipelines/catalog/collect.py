@@ -8,8 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from pipelines import yaml_io
 from pipelines.catalog.column_lineage import ModelLineage, model_dataset
 from pipelines.catalog.entries import ColumnEntry, Concept, Copy, DatasetEntry, Edge, Violation
 from pipelines.contracts.model import Contract
@@ -21,7 +20,7 @@ CONTRACT = "contract"  # lake_tables.yml's "as sensitive as the contract's most 
 
 
 def read_yaml(name: str) -> dict[str, Any]:
-    return yaml.safe_load((CATALOG_DIR / name).read_text(encoding="utf-8")) or {}
+    return yaml_io.read_yaml(CATALOG_DIR / name) or {}
 
 
 def contract_maximum(contract: Contract) -> tuple[str | None, str | None]:
@@ -199,7 +198,7 @@ def published_datasets(published: dict[str, str], datasets: dict[str, DatasetEnt
 
 
 def load_glossary(path: Path | None = None) -> list[Concept]:
-    doc = yaml.safe_load((path or CATALOG_DIR / "glossary.yml").read_text(encoding="utf-8")) or {}
+    doc = yaml_io.read_yaml(path or CATALOG_DIR / "glossary.yml") or {}
     concepts = []
     for item in doc.get("concepts", []):
         authoritative = item.get("authoritative") or {}

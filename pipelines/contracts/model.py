@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from pipelines.settings import PROJECT_ROOT
+from pipelines.yaml_io import read_yaml
 
 CONTRACTS_DIR = PROJECT_ROOT / "data_contracts"
 
@@ -181,10 +182,6 @@ def parse(path: Path) -> Contract:
         raise ContractError(f"{path}: cannot read the contract: {type(exc).__name__}: {exc}") from None
 
 
-# libyaml's loader where PyYAML has it: every process that loads the definitions reads all contracts
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _document(path: Path) -> Any:
     """The contract file as YAML, read once per version of the file (parsing and validating both need it)."""
     stat = path.stat()
@@ -193,7 +190,7 @@ def _document(path: Path) -> Any:
 
 @cache
 def _read_document(path: Path, _mtime_ns: int, _size: int) -> Any:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    return read_yaml(path)  # every process that loads the definitions reads all contracts
 
 
 def _parse(path: Path) -> Contract:

@@ -25,11 +25,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pipelines.lake.connection import current_snapshot, reader, writer
 from pipelines.lake.sql import quote, table_changes
 from pipelines.settings import Settings
+from pipelines.yaml_io import read_yaml
 
 SUITES_DIR = Path(__file__).parent / "suites"
 
@@ -56,7 +55,7 @@ class SuiteResult:
 def load_suites() -> list[Suite]:
     suites = []
     for path in sorted(SUITES_DIR.glob("*.yml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = read_yaml(path)
         suites.append(Suite(path.stem, doc["dataset"], doc.get("description", ""), doc["expectations"]))
     return suites
 
