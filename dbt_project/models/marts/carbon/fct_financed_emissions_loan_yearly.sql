@@ -131,17 +131,21 @@ borrower_emissions as (
             when asset_class = 'mortgage' then 'mortgage_average'
             when asset_class = 'motor_vehicle_loan' then 'vehicle_average'
         end as emission_basis,
-        -- t CO2e of the year: reported; or revenue (yuan) × factor (t per 10,000 yuan) × 0.0001; or per unit
+        -- t CO2e of the year: reported; or revenue (yuan) × factor (t per 10,000 yuan) × 0.0001; or per unit.
+        -- Products of amounts are taken in DECIMAL(38): DuckDB keeps DECIMAL(18) × DECIMAL(18) in 18 digits, and a
+        -- city's large emitters overflow it (scale 1: 114,772.5720 t × a factor of 0.1129852413)
         case
             when asset_class = 'business_loan' and has_emissions then reported_scope1_tco2e
             when asset_class = 'business_loan'
-                then round(operating_revenue_yuan * scope1_tco2e_per_10k_yuan_revenue * 0.0001, 4)
+                then round(cast(operating_revenue_yuan as decimal(38, 2))
+                           * scope1_tco2e_per_10k_yuan_revenue * 0.0001, 4)
             when asset_class in ('mortgage', 'motor_vehicle_loan') then scope1_tco2e_per_unit
         end as borrower_scope1_tco2e,
         case
             when asset_class = 'business_loan' and has_emissions then reported_scope2_tco2e
             when asset_class = 'business_loan'
-                then round(operating_revenue_yuan * scope2_tco2e_per_10k_yuan_revenue * 0.0001, 4)
+                then round(cast(operating_revenue_yuan as decimal(38, 2))
+                           * scope2_tco2e_per_10k_yuan_revenue * 0.0001, 4)
             when asset_class in ('mortgage', 'motor_vehicle_loan') then scope2_tco2e_per_unit
         end as borrower_scope2_tco2e,
         nullif(concat_ws(', ',
@@ -183,9 +187,11 @@ final as (
         cast(borrower_emissions.borrower_scope1_tco2e as decimal(18, 4)) as borrower_scope1_tco2e,
         cast(borrower_emissions.borrower_scope2_tco2e as decimal(18, 4)) as borrower_scope2_tco2e,
         -- factor (10 places) × t CO2e (4 places), rounded half up to 4 places
-        cast(round(borrower_emissions.attribution_factor * borrower_emissions.borrower_scope1_tco2e, 4)
+        cast(round(cast(borrower_emissions.attribution_factor as decimal(38, 10))
+                   * cast(borrower_emissions.borrower_scope1_tco2e as decimal(38, 4)), 4)
              as decimal(18, 4)) as financed_scope1_tco2e,
-        cast(round(borrower_emissions.attribution_factor * borrower_emissions.borrower_scope2_tco2e, 4)
+        cast(round(cast(borrower_emissions.attribution_factor as decimal(38, 10))
+                   * cast(borrower_emissions.borrower_scope2_tco2e as decimal(38, 4)), 4)
              as decimal(18, 4)) as financed_scope2_tco2e,
         -- scope 3 of borrowers is in no source of the lake
         cast(null as decimal(18, 4)) as financed_scope3_tco2e,
