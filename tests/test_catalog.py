@@ -269,9 +269,9 @@ def test_dbt_test_results_name_the_tested_model_and_keep_warnings_apart():
         {"unique_id": "model.p.m", "status": "success"},
     ]}
     assert test_rows(results, {"nodes": nodes}) == [
-        ("marts.m", "dbt_test:t1", False, 1, 3, "fail: Got 3 results", None),
-        ("marts.m", "dbt_test:t2", True, 1, 1, "warn: Got 1 result", None),
-        ("staging.s", "dbt_test:t2", True, 1, 1, "warn: Got 1 result", None),
+        ("marts.m", "dbt_test:t1", False, 1, 3, "fail: Got 3 results"),
+        ("marts.m", "dbt_test:t2", True, 1, 1, "warn: Got 1 result"),
+        ("staging.s", "dbt_test:t2", True, 1, 1, "warn: Got 1 result"),
     ]
 
 

@@ -184,11 +184,9 @@ def test_staging_tests_read_the_rows_loaded_since_they_last_passed(landed, monke
     first = dbt_test_statuses([LOANS])
     assert first[LOANS_UNIQUE] == first[LOANS_NOT_NEGATIVE] == "pass"
     with reader(landed) as con:
-        loaded = con.execute("SELECT CAST(max(_loaded_at) AS TIMESTAMPTZ) FROM raw.bank__loans").fetchone()[0]
-        [(scope,)] = con.execute("SELECT scope FROM meta.quality_results WHERE json_extract_string(scope, '$.test') "
-                                 "= ?", [LOANS_UNIQUE]).fetchall()
-        assert con.execute("SELECT CAST(? AS TIMESTAMPTZ)", [json.loads(scope)["tested_through"]]).fetchone()[0] \
-            == loaded
+        assert con.execute("SELECT model, tested_through = (SELECT max(_loaded_at) FROM raw.bank__loans) "
+                           "FROM meta.dbt_test_watermarks WHERE test_id = ?", [LOANS_UNIQUE]).fetchall() == [
+            ("model.lakehouse.stg_bank__loans", True)]
     with writer(landed) as con:  # a row as if loaded before that pass, breaking two rules: not read again
         con.execute("INSERT INTO raw.bank__loans SELECT * REPLACE (-1 AS balance) FROM raw.bank__loans LIMIT 1")
     second = dbt_test_statuses([LOANS])

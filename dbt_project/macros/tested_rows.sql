@@ -6,8 +6,8 @@
     with each other (unique_combination) reads every row sharing its key with such a row, so a new row that repeats
     an old key still fails.
 
-    "Last passed on": the newest load time the model held when the same test last passed, recorded with the test's
-    result in meta.quality_results (pipelines/quality/dbt_results.py). Ingestion and dbt hold the lake's writer
+    "Last passed on": the newest load time the model held when the same test last passed, kept per test in
+    meta.dbt_test_watermarks (pipelines/quality/dbt_results.py). Ingestion and dbt hold the lake's writer
     lock in turn, so rows loaded later carry later load times. The same test is the same unique_id, which dbt
     derives from the test's arguments: an edited test reads every row again. A failed test reads the same rows
     again until they pass. `--vars '{test_every_row: true}'` makes every test read every row. -#}
@@ -16,7 +16,7 @@
     {%- if config.get('where') -%}{%- do filters.append(config.get('where')) -%}{%- endif -%}
     {%- set column = tested_by_load_time() -%}
     {%- if column -%}
-        {%- set new_rows = lakehouse.loaded_after_last_pass(column, model.unique_id) -%}
+        {%- set new_rows = loaded_after_last_pass(column, model.unique_id) -%}
         {%- set key = model.test_metadata.kwargs.get('columns') if model.test_metadata.name == 'unique_combination' -%}
         {%- if key -%}
             {%- do filters.append('(' ~ key | join(', ') ~ ') in (select ' ~ key | join(', ') ~ ' from ' ~ relation
@@ -44,24 +44,7 @@
 
 {#- A predicate: the row was loaded after the newest load time the test passed on (true when it never passed). -#}
 {% macro loaded_after_last_pass(column, test_id) -%}
-    {{ return(adapter.dispatch('loaded_after_last_pass', 'lakehouse')(column, test_id)) }}
-{%- endmacro %}
-
-{% macro default__loaded_after_last_pass(column, test_id) -%}
-    coalesce({{ column }} > (
-        select max(cast(get_json_object(scope, '$.tested_through') as timestamp))
-        from {{ quality_results() }}
-        where passed and get_json_object(scope, '$.test') = '{{ test_id }}'), true)
-{%- endmacro %}
-
-{% macro duckdb__loaded_after_last_pass(column, test_id) -%}
-    coalesce({{ column }} > (
-        select max(cast(json_extract_string(scope, '$.tested_through') as timestamptz))
-        from {{ quality_results() }}
-        where passed and json_extract_string(scope, '$.test') = '{{ test_id }}'), true)
-{%- endmacro %}
-
-{#- Where the pipeline records every test's result (pipelines/lake/meta.py); not a source: no model reads it. -#}
-{% macro quality_results() -%}
-    {{ return(api.Relation.create(database=target.database, schema='meta', identifier='quality_results')) }}
+    {%- set watermarks = api.Relation.create(database=target.database, schema='meta',
+                                             identifier='dbt_test_watermarks') -%}
+    coalesce({{ column }} > (select max(tested_through) from {{ watermarks }} where test_id = '{{ test_id }}'), true)
 {%- endmacro %}

@@ -38,8 +38,9 @@ from pipelines.assets.dbt_state import (
     state_dir,
     unchanged_seeds,
 )
-from pipelines.lake.connection import reader
+from pipelines.lake.connection import reader, writer
 from pipelines.lake.lock import writer_lock
+from pipelines.lake.meta import create_tables
 from pipelines.quality import dbt_failures, dbt_results
 
 _SETTINGS = settings_module.load()  # only the project's location and dbt target; the lake's are read per run
@@ -88,6 +89,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
     target = DBT_DIR / "target" / name
     reuse_partial_parse(state, target)
+    with writer(settings, purpose="meta tables") as con:  # a lake from before a meta table the tests read
+        create_tables(con)
     with writer_lock(settings.lock_file, settings.lock_timeout_s, f"dbt run {context.run_id}", context.log.info):
         manifest = json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
         fingerprints = seed_fingerprints(manifest, DBT_DIR)
@@ -106,7 +109,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # failures too: the catalog shows each test's latest result, and a failing one most of all
     try:
         run_results, manifest = invocation.get_artifact("run_results.json"), invocation.get_artifact("manifest.json")
-        dbt_results.record(settings, dbt_results.test_rows(run_results, manifest, loaded_through))
+        dbt_results.record(settings, dbt_results.test_rows(run_results, manifest),
+                           dbt_results.watermarks(run_results, manifest, loaded_through))
         with reader(settings) as con:
             failed = dbt_failures.failures(run_results, manifest, DBT_DIR, con)
     except Exception as exc:  # dbt's own error (raised below) matters more than the record of its tests

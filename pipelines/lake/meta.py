@@ -22,6 +22,11 @@ TABLES = {
         dataset VARCHAR NOT NULL, suite VARCHAR NOT NULL, passed BOOLEAN NOT NULL,
         expectations_evaluated INTEGER NOT NULL, expectations_failed INTEGER NOT NULL,
         details VARCHAR, snapshot_id BIGINT, evaluated_at TIMESTAMPTZ NOT NULL, scope VARCHAR""",
+    # Per dbt test on a staging view, the newest load time it read when it last passed: it next reads the rows
+    # loaded after (dbt_project/macros/tested_rows.sql, pipelines/quality/dbt_results.py).
+    "dbt_test_watermarks": """
+        test_id VARCHAR NOT NULL, model VARCHAR NOT NULL, tested_through TIMESTAMPTZ NOT NULL,
+        passed_at TIMESTAMPTZ NOT NULL""",
     # A mart version that passed its checks; consumers read it AT (VERSION => snapshot_id).
     "publications": """
         dataset VARCHAR NOT NULL, version INTEGER NOT NULL, snapshot_id BIGINT NOT NULL,

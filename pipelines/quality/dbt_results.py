@@ -1,14 +1,14 @@
 """dbt's test results recorded in ``meta.quality_results`` (suite ``dbt_test:<test>``), so the catalog shows the
 latest result of every dbt test beside the contract checks and the Great Expectations suites.
 
-A test on a model tested by load time (meta ``tested_by_load_time``: the staging views) also records, as its scope,
-the newest load time the model held when it ran; the next build's test reads only the rows loaded after the one
-it last passed with (dbt_project/macros/tested_rows.sql).
+A test on a model tested by load time (meta ``tested_by_load_time``: the staging views) that passed also leaves in
+``meta.dbt_test_watermarks`` the newest load time the model held when it ran: the next build's test reads only the
+rows loaded after it (dbt_project/macros/tested_rows.sql). One row per test, replaced: the table stays as small as
+the project's tests, where a filter over every result ever kept would grow with each run.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -45,12 +45,9 @@ def tested_through(con, manifest: Mapping[str, Any]) -> dict[str, str | None]:
     return dict(con.execute(sql).fetchall()) if sql else {}
 
 
-def test_rows(run_results: dict[str, Any], manifest: dict[str, Any],
-              loaded_through: Mapping[str, str | None] | None = None) -> list[tuple]:
-    """(dataset, suite, passed, evaluated, failed, details, scope) for every test the dbt invocation ran; the scope
-    of a test on a model in ``loaded_through`` (``tested_through``) names the test and the load time it read up to."""
+def test_rows(run_results: dict[str, Any], manifest: dict[str, Any]) -> list[tuple]:
+    """(dataset, suite, passed, evaluated, failed, details) for every test the dbt invocation ran."""
     nodes = manifest["nodes"]
-    loaded_through = loaded_through or {}
     rows = []
     for result in run_results.get("results", []):
         node = nodes.get(result["unique_id"])
@@ -59,24 +56,39 @@ def test_rows(run_results: dict[str, Any], manifest: dict[str, Any],
         passed = result["status"] in ("pass", "warn")  # a warning test does not block; the catalog shows it warned
         failures = int(result.get("failures") or (0 if passed else 1))
         details = None if result["status"] == "pass" else f"{result['status']}: {result.get('message') or ''}"
-        scope = None
-        if node.get("attached_node") in loaded_through:
-            scope = json.dumps({"rows": "loaded_after_last_pass", "test": node["unique_id"],
-                                "tested_through": loaded_through[node["attached_node"]]})
-        rows += [(dataset, f"dbt_test:{node['name']}", passed, 1, failures, details, scope)
+        rows += [(dataset, f"dbt_test:{node['name']}", passed, 1, failures, details)
                  for dataset in tested_datasets(node, nodes)]
     return rows
 
 
-def record(settings: Settings, rows: list[tuple]) -> None:
-    if not rows:
+def watermarks(run_results: dict[str, Any], manifest: dict[str, Any],
+               loaded_through: Mapping[str, str | None]) -> list[tuple[str, str, str]]:
+    """(test id, model, load time read up to) of every test that passed on a model in ``loaded_through``."""
+    nodes = manifest["nodes"]
+    return [(r["unique_id"], node["attached_node"], loaded_through[node["attached_node"]])
+            for r in run_results.get("results", []) if r["status"] in ("pass", "warn")
+            for node in [nodes.get(r["unique_id"], {})]
+            if node.get("attached_node") in loaded_through and loaded_through[node["attached_node"]] is not None]
+
+
+def record(settings: Settings, rows: list[tuple], passed_through: list[tuple[str, str, str]] = ()) -> None:
+    """The results, and the load time each passing test read up to, in one transaction (one lake snapshot)."""
+    if not rows and not passed_through:
         return
     with writer(settings, purpose="dbt test results") as con:
+        con.execute("BEGIN")
         snapshot, now = current_snapshot(con), datetime.now(UTC)
-        names = ("dataset", "suite", "passed", "expectations_evaluated", "expectations_failed", "details", "scope")
-        table = pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in rows])
-        con.register("_dbt_results", table)  # one insert, one lake snapshot, however many tests ran
-        con.execute(f"INSERT INTO meta.quality_results ({', '.join(names)}, snapshot_id, evaluated_at) "
-                    f"SELECT {', '.join(names)}, ?, ? FROM _dbt_results",
-                    [snapshot, now])
-        con.unregister("_dbt_results")
+        names = ("dataset", "suite", "passed", "expectations_evaluated", "expectations_failed", "details")
+        if rows:
+            con.register("_dbt_results", pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in rows]))
+            con.execute(f"INSERT INTO meta.quality_results ({', '.join(names)}, snapshot_id, evaluated_at) "
+                        f"SELECT {', '.join(names)}, ?, ? FROM _dbt_results", [snapshot, now])
+            con.unregister("_dbt_results")
+        if passed_through:
+            con.register("_passed", pa.Table.from_pylist(
+                [{"test_id": t, "model": m, "tested_through": w} for t, m, w in passed_through]))
+            con.execute("DELETE FROM meta.dbt_test_watermarks WHERE test_id IN (SELECT test_id FROM _passed)")
+            con.execute("INSERT INTO meta.dbt_test_watermarks (test_id, model, tested_through, passed_at) "
+                        "SELECT test_id, model, CAST(tested_through AS TIMESTAMPTZ), ? FROM _passed", [now])
+            con.unregister("_passed")
+        con.execute("COMMIT")
