@@ -1,5 +1,6 @@
 """The data catalog as a Dagster asset, rebuilt after every pipeline run (success or failure alike, so that a
-failed check is in the catalog too), with its rules as asset checks and its lineage sent on as OpenLineage."""
+failed check is in the catalog too), with its rules as asset checks and its lineage sent on as OpenLineage; it
+also rebuilds the index of Great Expectations' Data Docs."""
 
 import dagster as dg
 
@@ -7,6 +8,7 @@ from pipelines import settings as settings_module
 from pipelines.catalog import build, openlineage
 from pipelines.jobs import reject_unknown_files_job, transform_job
 from pipelines.lake.connection import reader
+from pipelines.quality import expectations
 
 CATALOG_KEY = dg.AssetKey(build.CATALOG_ASSET.split("/"))
 MAX_LISTED = 50
@@ -56,6 +58,10 @@ def catalog(context: dg.AssetExecutionContext):
     for violation in errors:
         context.log.error(str(violation))
     sent = send_lineage(context, settings)
+    try:  # the index of the checks' results, once a run rather than once a check
+        expectations.build_data_docs_index(settings)
+    except Exception as exc:  # the catalog is written; a Data Docs index left as it was must not undo it
+        context.log.error(f"could not rebuild the Data Docs index: {exc}")
     yield dg.MaterializeResult(metadata={
         "datasets": len(built.datasets), "columns": sum(len(d.columns) for d in built.datasets.values()),
         "lineage_edges": len(set(built.edges)), "concepts": len(built.concepts), "errors": len(errors),

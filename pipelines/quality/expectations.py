@@ -140,6 +140,22 @@ def read_frame(con, suite: Suite, max_rows: int, snapshot: int, since: int | Non
     return frame, scope
 
 
+DATA_DOCS_SITE = "lake"
+
+
+def build_data_docs_index(settings: Settings) -> None:
+    """The Data Docs index, listing every validation result kept. Rebuilt by the catalog after every transform run,
+    not by each validation: GX's UpdateDataDocsAction rendered it for every suite (~0.7 s a suite, 20 s a run, and
+    growing with the results kept, issue 9)."""
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # an identifier no page has: GX builds the pages of the identifiers it is given, or every page if given none
+    gx_context(settings).build_data_docs(site_names=[DATA_DOCS_SITE], build_index=True, resource_identifiers=[
+        ExpectationSuiteIdentifier(name="_index_only")])
+
+
 def data_docs_dir(settings: Settings) -> Path:
     """Great Expectations' Data Docs of every validated mart (static HTML; the API serves it at /data-docs/)."""
     return settings.root / "lakehouse" / "data_docs"
@@ -172,7 +188,7 @@ def _new_context(settings: Settings):
 
     config = DataContextConfig(
         store_backend_defaults=FilesystemStoreBackendDefaults(root_directory=str(settings.root / "lakehouse" / "gx")),
-        data_docs_sites={"lake": {
+        data_docs_sites={DATA_DOCS_SITE: {
             "class_name": "SiteBuilder", "show_how_to_buttons": False,
             "store_backend": {"class_name": "TupleFilesystemStoreBackend",
                               "base_directory": str(data_docs_dir(settings))},
@@ -194,6 +210,7 @@ def _new_context(settings: Settings):
 def validate(settings: Settings, suite: Suite) -> SuiteResult:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics leave the machine
     import great_expectations as gx
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
@@ -221,10 +238,12 @@ def validate(settings: Settings, suite: Suite) -> SuiteResult:
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=suite.name, data=batch_definition, suite=gx_suite))
     checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
-        name=suite.name, validation_definitions=[definition],
-        actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")]))
-    run = checkpoint.run(batch_parameters={"dataframe": frame})
-    [outcome] = run.run_results.values()
+        name=suite.name, validation_definitions=[definition]))
+    run = checkpoint.run(batch_parameters={"dataframe": frame})  # the validation stores its result
+    [(result_id, outcome)] = run.run_results.items()
+    # this result's page and the suite's; the index that lists them all is built once a run (build_data_docs_index)
+    context.build_data_docs(site_names=[DATA_DOCS_SITE], build_index=False,
+                            resource_identifiers=[result_id, ExpectationSuiteIdentifier(name=suite.name)])
     failed = [
         {"expectation": r.expectation_config.type, "kwargs": {k: v for k, v in r.expectation_config.kwargs.items()
                                                                if k != "batch_id"},
