@@ -12,10 +12,14 @@
     when M - 1 is reloaded: ['stg_bank__loans', 'cast(<report_month + 1 month> as date)', 'loaded_at']).
     The model carries a column `inputs_loaded_at` per period: the newest delivery its figures include, which is
     also the watermark the next run compares against. A period is rebuilt when one of its inputs has rows loaded
-    after the model's newest watermark. The watermark is read once when the model runs and written into the SQL
-    as a constant, so an input is filtered on `loaded_at > <timestamp>` and DuckLake skips every data file
-    loaded before it (file statistics): finding the periods costs the new data, not the input's history (a
-    scalar subquery in its place is not known when files are chosen, and every file was read). Inputs not listed
+    after the model's newest watermark. The watermark, and then the periods to rebuild, are read when the model
+    runs and written into its SQL as constants: an input is filtered on `loaded_at > <timestamp>` and the rows on
+    `<period> in ('2025-12-01', …)`, so DuckLake skips every data file whose statistics rule it out. Finding the
+    periods costs the new data, and rebuilding them reads their own files, not the input's history (a subquery
+    in their place is not known when files are chosen: a year's rebuild of the PCAF attribution read all 105 M
+    loan rows at scale 1 to keep 16 M). A period a month behind (month M also needs M - 1) is asked for as
+    `periods_to_rebuild('report_month', months_before=1)`, which shifts the constants rather than the column,
+    so the files are still skipped. Inputs not listed
     (reference data, parameters in seeds) are not watched: after changing them, rebuild with
     `lakehouse dbt build --full-refresh --select <model>`, or name periods with
     `--vars '{rebuild_periods: ["2020-12-01"]}'` (a period's text, e.g. a month's first day or a year).
@@ -46,14 +50,15 @@
 
 
 {#- A predicate on `period`, an expression over the rows being filtered that gives the model's period they feed:
-    true for every row on a full build, else for the periods to recompute. -#}
-{% macro periods_to_rebuild(period, watermark_column='inputs_loaded_at') -%}
+    true for every row on a full build, else for the periods to recompute. With months_before = n (a month
+    column), for the rows n months before a period to recompute. -#}
+{% macro periods_to_rebuild(period, watermark_column='inputs_loaded_at', months_before=0) -%}
     {%- if execute and is_incremental() -%}
     {%- if this is not string and watermark_column not in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
         {{ exceptions.raise_compiler_error(this ~ " has no " ~ watermark_column ~ " column: it was built before it was"
             ~ " kept period by period. Rebuild it once: lakehouse dbt build --full-refresh --select " ~ this.identifier) }}
     {%- endif -%}
-    {{ period_is_rebuilt(period, period_inputs(), this, watermark_column) }}
+    {{ period_is_rebuilt(period, period_inputs(), this, watermark_column, months_before) }}
     {%- else -%}
     1 = 1
     {%- endif -%}
@@ -76,20 +81,60 @@
 {%- endmacro %}
 
 
-{% macro period_is_rebuilt(period, input_relations, target, watermark_column='inputs_loaded_at') -%}
-    {%- set watermark = incremental_watermark(target, watermark_column) -%}
-    ({{ period }} in (
-        {%- for relation, input_period, loaded_at in input_relations %}
+{% macro period_is_rebuilt(period, input_relations, target, watermark_column='inputs_loaded_at', months_before=0) -%}
+    {%- if target is string -%}  {#- a unit test: its inputs are CTEs, the plan stays SQL -#}
+    {%- set shifted = period if not months_before
+                      else 'cast(' ~ dbt.dateadd('month', months_before, period) ~ ' as date)' -%}
+    (cast({{ shifted }} as {{ dbt.type_string() }}) in ({{ rebuilt_periods_sql(input_relations, target, watermark_column) }}))
+    {%- else -%}
+    {{ period_in(period, rebuilt_periods(input_relations, target, watermark_column, months_before)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The periods to rebuild as SQL: those of input rows loaded after the watermark, and those named in
+    --vars rebuild_periods (as text). -#}
+{% macro rebuilt_periods_sql(input_relations, target, watermark_column='inputs_loaded_at') -%}
+    {%- for relation, input_period, loaded_at in input_relations %}
         {% if not loop.first %}union {% endif -%}
-        select {{ input_period }}
+        select cast({{ input_period }} as {{ dbt.type_string() }})
         from {{ relation }}
-        where {{ loaded_at }} > {{ watermark }}
+        where {{ loaded_at }} > {{ incremental_watermark(target, watermark_column) }}
         group by {{ input_period }}
-        {%- endfor %}
-    )
+    {%- endfor %}
     {%- for named in var('rebuild_periods', []) %}
-        or cast({{ period }} as {{ dbt.type_string() }}) = '{{ named }}'
-    {%- endfor %})
+        union select '{{ named }}'
+    {%- endfor %}
+{%- endmacro %}
+
+
+{#- The periods to rebuild, as text, read once per rendering (shifted back months_before months). -#}
+{% macro rebuilt_periods(input_relations, target, watermark_column='inputs_loaded_at', months_before=0) -%}
+    {%- set key = 'rebuilt_periods:' ~ target ~ '.' ~ watermark_column ~ ':' ~ months_before -%}
+    {%- if key not in model -%}
+        {%- set period = 'period' if not months_before
+                         else 'cast(' ~ dbt.dateadd('month', -months_before, 'cast(period as date)') ~ ' as date)' -%}
+        {#- prefixed, so that dbt's result table keeps the text as text instead of guessing a date or a number -#}
+        {%- set sql = "select distinct " ~ dbt.concat(["'p:'", 'cast(' ~ period ~ ' as ' ~ dbt.type_string() ~ ')'])
+                      ~ ' from (' ~ rebuilt_periods_sql(input_relations, target, watermark_column)
+                      ~ ') as rebuilt(period) where period is not null' -%}
+        {%- set values = [] -%}
+        {%- for value in run_query(sql).columns[0].values() | sort -%}{%- do values.append(value[2:]) -%}{%- endfor -%}
+        {%- do model.update({key: values}) -%}
+    {%- endif -%}
+    {{ return(model[key]) }}
+{%- endmacro %}
+
+
+{#- `expression in (<values>)` with the values as text literals, which the comparison casts to the expression's
+    type (a date, a year): a filter on constants that DuckLake checks against each file's statistics. No values:
+    false. -#}
+{% macro period_in(expression, values) -%}
+    {%- if values -%}
+    ({{ expression }} in ({% for value in values %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %}))
+    {%- else -%}
+    (1 = 0)
+    {%- endif -%}
 {%- endmacro %}
 
 

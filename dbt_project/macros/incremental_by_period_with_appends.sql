@@ -30,9 +30,10 @@
 {%- endmacro %}
 
 
-{#- The plan, as SQL over the lake (no query is run while compiling, so dbt's unit tests, whose inputs are CTEs,
-    see it too): the months of the appended input loaded after the model's watermark, each with its period and
-    whether it is appended. Evaluated by the body and by the strategy before the model's table changes. -#}
+{#- The plan, as SQL over the lake: the months of the appended input loaded after the model's watermark, each with
+    its period and whether it is appended. A run reads it once (period_appends_plan) and filters on constants; a
+    unit test, whose inputs are CTEs, keeps it inline. Evaluated by the body and by the strategy before the model's
+    table changes. -#}
 {% macro period_appends_new_months() -%}
     {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
     {%- set period_column = appends['period_column'] -%}
@@ -106,15 +107,55 @@
 {%- endmacro %}
 
 
+{#- The plan read once per rendering, as text constants (see periods_to_rebuild): the periods rebuilt whole
+    (`full`), the appended months outside them (`months`) with their <group values>|<month> keys (`keys`), and
+    every period the run touches (`touched`). -#}
+{% macro period_appends_plan() -%}
+    {%- set key = 'period_appends_plan:' ~ this -%}
+    {%- if key not in model -%}
+        {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
+        {%- set text = dbt.type_string() -%}
+        {%- set sql -%}
+            select distinct {{ dbt.concat(["'full:'", 'period']) }} from ({{ period_appends_full() }}) as rebuilt(period)
+            where period is not null
+            union all
+            select distinct {{ dbt.concat(["'keys:'", 'appended_key']) }}
+            from ({{ period_appends_appended(appends['group'] + ['month']) }}) as appended(appended_key)
+            union all
+            select distinct {{ dbt.concat(["'months:'", 'cast(month as ' ~ text ~ ')']) }}
+            from ({{ period_appends_new_months() }}) as months
+            where is_append and period not in ({{ period_appends_full() }})
+            union all
+            select distinct {{ dbt.concat(["'touched:'", 'period']) }}
+            from ({{ period_appends_new_months() }}) as months
+            where is_append or period in ({{ period_appends_full() }})
+        {%- endset -%}
+        {%- set plan = {'full': [], 'keys': [], 'months': [], 'touched': []} -%}
+        {%- for row in run_query(sql).columns[0].values() | sort -%}
+            {%- set kind, value = row.split(':', 1) -%}
+            {%- do plan[kind].append(value) -%}
+        {%- endfor -%}
+        {%- do plan['touched'].extend(plan['full']) -%}
+        {%- do model.update({key: plan}) -%}
+    {%- endif -%}
+    {{ return(model[key]) }}
+{%- endmacro %}
+
+
 {#- A predicate over the rows of the appended input (or an input with the same month and group columns): true for
     every row on a full build, else for the periods rebuilt whole and the appended months. -#}
 {% macro periods_or_appended_months(period) -%}
     {%- if is_incremental() -%}
         {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
-        {%- set columns = appends['group'] + ['month'] -%}
+        {%- set key = period_appends_key(none, appends['group'] + [appends['month']]) -%}
+        {%- if this is string -%}  {#- a unit test: its inputs are CTEs, the plan stays SQL -#}
         (cast({{ period }} as {{ dbt.type_string() }}) in ({{ period_appends_full() }})
-        or {{ period_appends_key(none, appends['group'] + [appends['month']]) }}
-            in ({{ period_appends_appended(columns) }}))
+        or {{ key }} in ({{ period_appends_appended(appends['group'] + ['month']) }}))
+        {%- else -%}
+        {%- set plan = period_appends_plan() -%}
+        ({{ period_in(period, plan['full']) }}
+        or ({{ period_in(appends['month'], plan['months']) }} and {{ period_in(key, plan['keys']) }}))
+        {%- endif -%}
     {%- else -%}
         1 = 1
     {%- endif -%}
@@ -124,10 +165,14 @@
 {#- A predicate over rows of any other input: the periods rebuilt whole and the periods of appended months. -#}
 {% macro periods_touched(period) -%}
     {%- if is_incremental() -%}
+        {%- if this is string -%}
         cast({{ period }} as {{ dbt.type_string() }}) in (
             {{ period_appends_full() }}
             union
             select period from ({{ period_appends_new_months() }}) as months where is_append)
+        {%- else -%}
+        {{ period_in(period, period_appends_plan()['touched']) }}
+        {%- endif -%}
     {%- else -%}
         1 = 1
     {%- endif -%}
@@ -142,15 +187,16 @@
     {%- set period_column = arg_dict['unique_key'] -%}
     {%- set keys = (config.get('period_appends') or model.get('period_appends'))['keys'] -%}
     {%- set dest_cols_csv = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set plan = period_appends_plan() -%}
     delete from {{ target }}
-    where cast({{ period_column }} as {{ dbt.type_string() }}) in ({{ period_appends_full() }})
-        or exists (
+    where {{ period_in(period_column, plan['full']) }}
+        or ({{ period_in(period_column, plan['touched']) }} and exists (
             select 1 from {{ source }} as appended
             where appended.{{ period_column }} = {{ target }}.{{ period_column }}
             {%- for key in keys %}
                 and appended.{{ key }} = {{ target }}.{{ key }}
             {%- endfor %}
-        );
+        ));
 
     insert into {{ target }} ({{ dest_cols_csv }})
     select {{ dest_cols_csv }} from {{ source }}

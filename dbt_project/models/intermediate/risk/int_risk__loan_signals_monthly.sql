@@ -32,7 +32,7 @@ loans as (
     from {{ ref('stg_bank__loans') }}
     where borrower_type in ('企业', '个体工商户')
         and ({{ periods_to_rebuild('report_month') }}
-             or {{ periods_to_rebuild('cast(' ~ dbt.dateadd('month', 1, 'report_month') ~ ' as date)') }})
+             or {{ periods_to_rebuild('report_month', months_before=1) }})
 
 ),
 
@@ -42,7 +42,7 @@ reported_months as (
     select report_month, max(loaded_at) as month_loaded_at
     from {{ ref('stg_bank__loans') }}
     where {{ periods_to_rebuild('report_month') }}
-        or {{ periods_to_rebuild('cast(' ~ dbt.dateadd('month', 1, 'report_month') ~ ' as date)') }}
+        or {{ periods_to_rebuild('report_month', months_before=1) }}
     group by report_month
 
 ),

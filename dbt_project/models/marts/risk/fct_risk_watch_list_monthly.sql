@@ -16,7 +16,7 @@
                           'cast(' ~ dbt.dateadd('month', 1, 'report_month') ~ ' as date)', 'inputs_loaded_at']] %}
 {{ config(**incremental_by_period('report_month', inputs=signal_months)) }}
 {%- set this_or_next = '(' ~ periods_to_rebuild('report_month') ~ ' or '
-        ~ periods_to_rebuild('cast(' ~ dbt.dateadd('month', 1, 'report_month') ~ ' as date)') ~ ')' %}
+        ~ periods_to_rebuild('report_month', months_before=1) ~ ')' %}
 {%- set signal_names = ['loan_overdue', 'loan_downgrade', 'environmental_penalty', 'tax_rating_d',
                         'dishonest_debtor', 'carbon_efficiency_decline', 'guarantee_concentration'] %}
 
