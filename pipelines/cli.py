@@ -528,6 +528,10 @@ def cmd_dbt(args: argparse.Namespace) -> int:
     if not lake_exists(settings):
         meta.bootstrap(settings)  # our way, so the SQLite catalog starts in WAL mode for the readers
     with writer_lock(settings.lock_file, settings.lock_timeout_s, f"dbt {' '.join(args.dbt_args)}", warn):
+        from pipelines.quality import dbt_results
+
+        with reader(settings) as con:  # staging tests read what the pipeline's tests have not passed on yet
+            env[dbt_results.WATERMARKS_ENV] = dbt_results.watermarks_env(con)
         code = subprocess.run(cmd, cwd=settings.dbt_project_dir, env=env).returncode
     if code != 0:
         explain_test_failures(settings, args.dbt_args)

@@ -100,10 +100,17 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
             context.log.info(f"{len(skipped)} seeds unchanged since their last load into this lake: not reloaded, "
                              f"and {len(seed_only_tests(manifest, skipped))} tests that read only them not run again")
         args = [*BUILD_ARGS, "--exclude", " ".join(exclude)] if exclude else BUILD_ARGS
-        invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
-        yield from invocation.stream()
+        with reader(settings) as con:
+            os.environ[dbt_results.WATERMARKS_ENV] = dbt_results.watermarks_env(con)
+        try:
+            invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
+            yield from invocation.stream()
+        finally:
+            os.environ.pop(dbt_results.WATERMARKS_ENV, None)
         with reader(settings) as con:  # still under the lock: the rows that were there for the tests to read
-            loaded_through = dbt_results.tested_through(con, manifest)
+            run_results = json.loads((target / "run_results.json").read_text(encoding="utf-8")) \
+                if (target / "run_results.json").exists() else {}
+            loaded_through = dbt_results.tested_through(con, manifest, run_results)
     keep_partial_parse(state, target)
     failed: list[dbt_failures.TestFailure] = []
     # failures too: the catalog shows each test's latest result, and a failing one most of all

@@ -5,10 +5,15 @@ A test on a model tested by load time (meta ``tested_by_load_time``: the staging
 ``meta.dbt_test_watermarks`` the newest load time the model held when it ran: the next build's test reads only the
 rows loaded after it (dbt_project/macros/tested_rows.sql). One row per test, replaced: the table stays as small as
 the project's tests, where a filter over every result ever kept would grow with each run.
+
+The pipeline hands dbt those watermarks as constants (``WATERMARKS_ENV``, read when a test runs, so partial parsing
+is unaffected): a test filters on ``_loaded_at > '<timestamp>'`` and DuckLake skips the files loaded before it,
+where a subquery on the table cost every staging test a read of it and left every file to be scanned.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -32,14 +37,34 @@ def load_time_column(node: Mapping[str, Any]) -> str | None:
     return node.get("config", {}).get("meta", {}).get("tested_by_load_time")
 
 
-def tested_through(con, manifest: Mapping[str, Any]) -> dict[str, str | None]:
-    """The newest load time of each model tested by load time, read right after dbt's build and still under the
-    writer lock, so no load came between: the rows its tests read are those loaded up to then (one query for all of
-    them). A model the build failed to create has none."""
+# dbt_project/macros/tested_rows.sql reads it: {tested_through: "<hash> <hash> …"}, the tests by the hash that ends
+# their unique_id, grouped by watermark (a few, however many tests), to stay far below an environment variable's size
+# limit (128 KiB on Linux)
+WATERMARKS_ENV = "LAKEHOUSE_DBT_TEST_WATERMARKS"
+
+
+def watermarks_env(con) -> str:
+    """Every test's watermark as WATERMARKS_ENV's value (read under the writer lock, before dbt runs)."""
+    if ("meta", "dbt_test_watermarks", "table") not in lake_objects(con):  # a lake no pipeline run has built yet
+        return "{}"
+    grouped: dict[str, list[str]] = {}
+    for test_id, through in con.execute("SELECT test_id, CAST(tested_through AS VARCHAR) "
+                                        "FROM meta.dbt_test_watermarks ORDER BY test_id").fetchall():
+        grouped.setdefault(through, []).append(test_id.rsplit(".", 1)[-1])
+    return json.dumps({through: " ".join(ids) for through, ids in grouped.items()}, separators=(",", ":"))
+
+
+def tested_through(con, manifest: Mapping[str, Any], run_results: Mapping[str, Any]) -> dict[str, str | None]:
+    """The newest load time of each model tested by load time whose tests passed in this build, read right after
+    it and still under the writer lock, so no load came between: the rows its tests read are those loaded up to
+    then (one query for all of them). A model the build failed to create has none."""
     existing = {(schema, name) for schema, name, _kind in lake_objects(con)}
+    nodes = manifest["nodes"]
+    passed = {nodes[r["unique_id"]].get("attached_node") for r in run_results.get("results", [])
+              if r["status"] in ("pass", "warn") and r["unique_id"] in nodes}
     models = {uid: (node["schema"], node.get("alias") or node["name"], load_time_column(node))
-              for uid, node in manifest["nodes"].items()
-              if node["resource_type"] == "model" and load_time_column(node)}
+              for uid, node in nodes.items()
+              if uid in passed and node["resource_type"] == "model" and load_time_column(node)}
     sql = " UNION ALL ".join(f"SELECT '{uid}', CAST(max({quote(column)}) AS VARCHAR) FROM {quote(schema)}.{quote(name)}"
                              for uid, (schema, name, column) in models.items() if (schema, name) in existing)
     return dict(con.execute(sql).fetchall()) if sql else {}
