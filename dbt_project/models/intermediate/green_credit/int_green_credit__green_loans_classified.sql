@@ -178,6 +178,7 @@ final as (
         report_month_end,
         bank_code,
         loan_id,
+        borrower_id,
         borrower_type,
         industry_code,
         district_code,

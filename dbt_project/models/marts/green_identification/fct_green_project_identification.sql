@@ -17,7 +17,9 @@
 --                 (> 0) on its latest loan report; the bond file carries neither: missing input for bonds
 -- total = Σ points of met criteria; level = best level whose min_points the total reaches; a missing input earns
 -- no points, is named in missing_inputs, and is_level_provisional says the level could be higher without the gap.
--- A table: a project is assessed on its whole loan history (its latest report), which no single month holds.
+-- A table: a project is assessed on its whole loan history (its latest report), which no single month holds. The
+-- borrower comes with the classified loan (int_green_credit__green_loans_classified.borrower_id), not from a second
+-- read of every delivered loan report (12 of its 18 s at scale 1, issue 9).
 
 {%- set str = dbt.type_string() %}
 {%- set assessed_label = dbt.concat(["cast(extract(year from projects.assessed_month) as " ~ str ~ ")", "'-'",
@@ -28,14 +30,6 @@ with
 classified as (
 
     select * from {{ ref('int_green_credit__green_loans_classified') }}
-
-),
-
-loans as (
-
-    select bank_code, loan_id, report_month, borrower_id
-    from {{ ref('stg_bank__loans') }}
-    where is_green
 
 ),
 
@@ -84,17 +78,12 @@ loan_rows as (
 
     select
         {{ dbt.hash(dbt.concat([
-            'loans.borrower_id', "'|'",
+            'classified.borrower_id', "'|'",
             "coalesce(cast(classified.project_total_investment_yuan as " ~ str ~ "), '')", "'|'",
             "coalesce(cast(classified.project_annual_co2e_reduction_t as " ~ str ~ "), '')"
         ])) }} as project_id,
-        loans.borrower_id,
         classified.*
     from classified
-    inner join loans
-        on loans.bank_code = classified.bank_code
-        and loans.loan_id = classified.loan_id
-        and loans.report_month = classified.report_month
 
 ),
 
