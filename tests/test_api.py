@@ -51,8 +51,8 @@ def lake(tmp_path_factory, pipeline_template):
             con.execute(f"UPDATE {QUALIFIED} SET total_loan_balance_yuan = total_loan_balance_yuan + 1")
             second = current_snapshot(con)
             rows = con.execute(f"SELECT count(*) FROM {QUALIFIED}").fetchone()[0]
-            con.execute("INSERT INTO meta.publications VALUES (?, 2, ?, ?, '{}', ?)", [QUALIFIED, second, rows,
-                                                                                     TOMORROW])
+            con.execute("INSERT INTO meta.publications VALUES (?, 2, ?, ?, '{}', ?, NULL)", [QUALIFIED, second, rows,
+                                                                                           TOMORROW])
             con.execute(f"UPDATE {QUALIFIED} SET total_loan_balance_yuan = -1")
             unchecked = current_snapshot(con)
             con.execute("INSERT INTO meta.quality_results (dataset, suite, passed, expectations_evaluated, "

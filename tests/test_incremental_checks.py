@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pipelines.assets.publish import same_rows
+from pipelines.assets.publish import publish, same_rows
 from pipelines.lake.connection import current_snapshot, reader, writer
 from pipelines.quality.expectations import Suite, build_data_docs_index, data_docs_dir, record, validate
 
@@ -140,3 +140,39 @@ def test_the_data_docs_index_lists_every_result_with_its_outcome(mart):
     build_data_docs_index(mart)
     assert index().count("'_validation_success_text': 'Success'") == 1
     assert index().count("'_validation_success_text': 'Failed'") == 1
+
+
+def test_an_unchanged_rebuild_is_confirmed_and_a_later_change_published(mart):
+    """Publication compares with the newest snapshot known to hold the published figures: a rebuild with the same
+    figures keeps the version and moves that snapshot (so the next comparison reads only what changed after it)."""
+    def checked(con) -> int:  # the mart's checks passed on the current snapshot
+        snapshot = current_snapshot(con)
+        con.execute("INSERT INTO meta.quality_results (dataset, suite, passed, expectations_evaluated, "
+                    "expectations_failed, details, snapshot_id, evaluated_at) "
+                    "VALUES (?, 'great_expectations:t_monthly', true, 3, 0, '[]', ?, now())", [MART, snapshot])
+        return snapshot
+
+    def confirmed() -> int:
+        with reader(mart) as con:
+            return con.execute("SELECT confirmed_snapshot_id FROM meta.publications WHERE dataset = ? "
+                               "ORDER BY version DESC LIMIT 1", [MART]).fetchone()[0]
+
+    with writer(mart) as con:
+        first = checked(con)
+    assert publish(mart, MART, log=lambda _: None) == {
+        "dataset": MART, "version": 1, "snapshot_id": first, "rows": 6, "new": True}
+    assert confirmed() is None
+    with writer(mart) as con:  # February rebuilt with the same figures
+        con.execute("BEGIN")
+        con.execute(f"DELETE FROM {MART} WHERE report_month = DATE '2020-02-01'")
+        months(con, "2020-02-01")
+        con.execute("COMMIT")
+        rebuilt = checked(con)
+    assert publish(mart, MART, log=lambda _: None) == {
+        "dataset": MART, "version": 1, "snapshot_id": first, "new": False}
+    assert confirmed() == rebuilt
+    with writer(mart) as con:  # then a figure changes
+        con.execute(f"UPDATE {MART} SET amount = 11 WHERE report_month = DATE '2020-01-01' AND bank = 'A'")
+        corrected = checked(con)
+    assert publish(mart, MART, log=lambda _: None) == {
+        "dataset": MART, "version": 2, "snapshot_id": corrected, "rows": 6, "new": True}

@@ -21,10 +21,10 @@ def published(lake):
         con.execute("CREATE TABLE marts.t (k VARCHAR, v INTEGER)")
         con.execute("INSERT INTO marts.t VALUES ('a', 1)")
         first = current_snapshot(con)
-        con.execute("INSERT INTO meta.publications VALUES ('marts.t', 1, ?, 1, '{}', ?)", [first, DAY1])
+        con.execute("INSERT INTO meta.publications VALUES ('marts.t', 1, ?, 1, '{}', ?, NULL)", [first, DAY1])
         con.execute("UPDATE marts.t SET v = 2")
         second = current_snapshot(con)
-        con.execute("INSERT INTO meta.publications VALUES ('marts.t', 2, ?, 1, '{}', ?)", [second, DAY2])
+        con.execute("INSERT INTO meta.publications VALUES ('marts.t', 2, ?, 1, '{}', ?, NULL)", [second, DAY2])
         con.execute("UPDATE marts.t SET v = 3")
     return lake
 

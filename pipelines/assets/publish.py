@@ -44,8 +44,10 @@ def same_rows(con, dataset: str, old: int, new: int) -> bool:
 
     Compared through DuckLake's table changes between them (the rows deleted against the rows inserted), so a
     mart kept month by month costs its changed months, not its history; a table created again in between
-    (a dbt table materialization) is compared whole. Each side is read once (a materialized CTE): the two
-    EXCEPT ALLs name each side twice, and each reference would otherwise scan the lake again."""
+    (a dbt table materialization) is compared whole. Each side is summarised in one pass as its row count and the
+    sum of its rows' 64-bit hashes: equal multisets give equal sums, different ones the same sum by chance only
+    (about 2^-64). Sorting both sides for EXCEPT ALL took 20.9 s where the sums take 2.7 s, for a year of the
+    loan-level financed emissions at scale 1 (1.9 M rows deleted, 2.0 M inserted; issue 9)."""
     if old == new:
         return True
     try:
@@ -55,24 +57,20 @@ def same_rows(con, dataset: str, old: int, new: int) -> bool:
             return False
         columns = {row[0] for row in shape[1]}
         skipped = [c for c in PROVENANCE_COLUMNS if c in columns]
-        rows = f"* EXCLUDE ({', '.join(skipped)})" if skipped else "*"
+        figures = f"*COLUMNS(* EXCLUDE ({', '.join(skipped)}))" if skipped else "*COLUMNS(*)"
         if recreated(con, dataset, old, new):
-            sides = (f"before AS MATERIALIZED (SELECT {rows} FROM {dataset} AT (VERSION => {old})), "
-                     f"after AS MATERIALIZED (SELECT {rows} FROM {dataset} AT (VERSION => {new}))")
+            sides = " UNION ALL ".join(
+                f"SELECT {side} AS side, count(*), sum(hash({figures})) FROM {dataset} AT (VERSION => {v})"
+                for side, v in (("false", old), ("true", new)))
         else:
             metadata = ", ".join(["snapshot_id", "rowid", *skipped])
-            sides = (f"changes AS MATERIALIZED (SELECT * EXCLUDE ({metadata}) "
-                     f"FROM {table_changes(dataset, old, new)}), "
-                     "before AS (SELECT * EXCLUDE (change_type) FROM changes "
-                     "WHERE change_type IN ('delete', 'update_preimage')), "
-                     "after AS (SELECT * EXCLUDE (change_type) FROM changes "
-                     "WHERE change_type IN ('insert', 'update_postimage'))")
-        differing = con.execute(
-            f"WITH {sides} SELECT count(*) FROM ((FROM before EXCEPT ALL FROM after) "
-            "UNION ALL (FROM after EXCEPT ALL FROM before))").fetchone()[0]
+            sides = (f"SELECT change_type IN ('insert', 'update_postimage') AS side, count(*), "
+                     f"sum(hash(*COLUMNS(* EXCLUDE (change_type)))) "
+                     f"FROM (SELECT * EXCLUDE ({metadata}) FROM {table_changes(dataset, old, new)}) GROUP BY side")
+        summary = {side: (rows, total) for side, rows, total in con.execute(sides).fetchall() if rows}
     except (duckdb.BinderException, duckdb.InvalidInputException):  # the columns changed: a new version
         return False
-    return differing == 0
+    return summary.get(False) == summary.get(True)
 
 
 def publish(settings: settings_module.Settings, dataset: str, log=print) -> dict:
@@ -83,21 +81,27 @@ def publish(settings: settings_module.Settings, dataset: str, log=print) -> dict
             "SELECT (SELECT (passed, snapshot_id, suite, evaluated_at) FROM meta.quality_results "
             "        WHERE dataset = $1 AND suite LIKE 'great_expectations:%' "
             "        ORDER BY snapshot_id DESC, evaluated_at DESC LIMIT 1), "
-            "       (SELECT (max(version), arg_max(snapshot_id, version)) FROM meta.publications "
-            "        WHERE dataset = $1)", [dataset]).fetchone()
+            "       (SELECT (max(version), arg_max(snapshot_id, version), "
+            "                arg_max(coalesce(confirmed_snapshot_id, snapshot_id), version)) "
+            "        FROM meta.publications WHERE dataset = $1)", [dataset]).fetchone()
         if latest is None or not latest[0]:
             raise NotValidated(f"{dataset}: latest quality result is "
                                f"{'missing' if latest is None else 'failed'}; not publishing")
         _, snapshot, suite, evaluated_at = latest
-        last_version, last_snapshot = previous
-        if last_snapshot is not None and same_rows(con, dataset, last_snapshot, snapshot):
+        last_version, last_snapshot, confirmed = previous
+        # compared with the newest snapshot known to hold the published figures: the changes since then, not every
+        # rebuild since the publication again (a year rebuilt with the same figures each month would grow it)
+        if confirmed is not None and same_rows(con, dataset, confirmed, snapshot):
             # the figures did not change: the published version stays the one consumers already cite
+            if snapshot > confirmed:
+                con.execute("UPDATE meta.publications SET confirmed_snapshot_id = ? WHERE dataset = ? AND version = ?",
+                            [snapshot, dataset, last_version])
             return {"dataset": dataset, "version": last_version, "snapshot_id": last_snapshot, "new": False}
         rows = con.execute(f"SELECT count(*) FROM {dataset} AT (VERSION => {snapshot})").fetchone()[0]
         version = (last_version or 0) + 1
         checks = json.dumps({suite: "passed", "evaluated_at": evaluated_at.isoformat()})
-        con.execute("INSERT INTO meta.publications VALUES (?, ?, ?, ?, ?, ?)",
-                    [dataset, version, snapshot, rows, checks, datetime.now(UTC)])
+        con.execute("INSERT INTO meta.publications (dataset, version, snapshot_id, row_count, checks, published_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", [dataset, version, snapshot, rows, checks, datetime.now(UTC)])
     return {"dataset": dataset, "version": version, "snapshot_id": snapshot, "rows": rows, "new": True}
 
 

@@ -30,7 +30,8 @@ TABLES = {
     # A mart version that passed its checks; consumers read it AT (VERSION => snapshot_id).
     "publications": """
         dataset VARCHAR NOT NULL, version INTEGER NOT NULL, snapshot_id BIGINT NOT NULL,
-        row_count BIGINT NOT NULL, checks VARCHAR NOT NULL, published_at TIMESTAMPTZ NOT NULL""",
+        row_count BIGINT NOT NULL, checks VARCHAR NOT NULL, published_at TIMESTAMPTZ NOT NULL,
+        confirmed_snapshot_id BIGINT""",
     **CATALOG_TABLES,  # the data catalog (pipelines/catalog), rebuilt with every pipeline run
 }
 
@@ -38,7 +39,9 @@ TABLES = {
 # Columns added after a table was first released: a lake created before them gains them on bootstrap.
 ADDED_COLUMNS = {"ingestion_log": {"rows_warned": "BIGINT", "notes": "VARCHAR"},
                  # which rows a suite validated (JSON, pipelines/quality/expectations.py); null for dbt's tests
-                 "quality_results": {"scope": "VARCHAR"}}
+                 "quality_results": {"scope": "VARCHAR"},
+                 # the newest snapshot whose figures were found equal to the version's (pipelines/assets/publish.py)
+                 "publications": {"confirmed_snapshot_id": "BIGINT"}}
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
