@@ -142,9 +142,22 @@
 {%- endmacro %}
 
 
+{#- The rows' date column within the years a run touches, as a range on constants: DuckLake skips the files of other
+    years by their statistics, which it cannot for an expression such as the year of the date (a year of loans at
+    scale 1: 4-5 s read by range, 9-10 s by year). Only for periods that are years; true when nothing is touched
+    (the caller's own predicate is then false). -#}
+{% macro within_touched_years(year_of, touched) -%}
+    {%- if year_of and touched -%}
+    {%- set years = touched | map('int') | list -%}
+    and {{ year_of }} >= cast('{{ years | min }}-01-01' as date) and {{ year_of }} < cast('{{ (years | max) + 1 }}-01-01' as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- A predicate over the rows of the appended input (or an input with the same month and group columns): true for
-    every row on a full build, else for the periods rebuilt whole and the appended months. -#}
-{% macro periods_or_appended_months(period) -%}
+    every row on a full build, else for the periods rebuilt whole and the appended months. year_of: the rows' date
+    column when the period is its year (see within_touched_years). -#}
+{% macro periods_or_appended_months(period, year_of=none) -%}
     {%- if is_incremental() -%}
         {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
         {%- set key = period_appends_key(none, appends['group'] + [appends['month']]) -%}
@@ -155,6 +168,7 @@
         {%- set plan = period_appends_plan() -%}
         ({{ period_in(period, plan['full']) }}
         or ({{ period_in(appends['month'], plan['months']) }} and {{ period_in(key, plan['keys']) }}))
+        {{ within_touched_years(year_of, plan['touched']) }}
         {%- endif -%}
     {%- else -%}
         1 = 1
@@ -163,7 +177,7 @@
 
 
 {#- A predicate over rows of any other input: the periods rebuilt whole and the periods of appended months. -#}
-{% macro periods_touched(period) -%}
+{% macro periods_touched(period, year_of=none) -%}
     {%- if is_incremental() -%}
         {%- if this is string -%}
         cast({{ period }} as {{ dbt.type_string() }}) in (
@@ -172,6 +186,7 @@
             select period from ({{ period_appends_new_months() }}) as months where is_append)
         {%- else -%}
         {{ period_in(period, period_appends_plan()['touched']) }}
+        {{ within_touched_years(year_of, period_appends_plan()['touched']) }}
         {%- endif -%}
     {%- else -%}
         1 = 1

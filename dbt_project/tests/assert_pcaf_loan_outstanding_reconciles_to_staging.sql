@@ -2,23 +2,20 @@
 -- The loan financed-emissions mart holds every loan of stg_bank__loans once per year it was reported, with its
 -- balance at its last reported month of that year, to the fen. A row here means a loan was lost, doubled or
 -- given another month's balance between staging and the mart.
--- Each loan's last reported month of a year as an aggregate joined back, not a row_number() window: the window
--- sorts every delivered loan row (4.7 s against 1.7-2.2 s at scale 0.1, the same 84 bank-years).
-with last_month as (
-    select bank_code, loan_id, max(report_month) as report_month
+-- Each loan's balance at its last reported month of a year in one aggregate (max_by, in DuckDB and Spark alike):
+-- a join back to the last months read the loans twice (27 against 15 s at scale 1), a row_number() window sorted
+-- them all (4.7 against 1.7-2.2 s at scale 0.1). The month is unique per loan (stg_bank__loans' uniqueness test).
+with loan_years as (
+    select bank_code, cast(extract(year from report_month) as integer) as year,
+           max_by(balance_yuan, report_month) as outstanding_yuan
     from {{ ref('stg_bank__loans') }}
     group by bank_code, loan_id, extract(year from report_month)
 ),
 
 staging_year_end as (
-    select staging.bank_code, cast(extract(year from staging.report_month) as integer) as year,
-           sum(staging.balance_yuan) as outstanding_yuan, count(*) as loans
-    from {{ ref('stg_bank__loans') }} as staging
-    inner join last_month
-        on staging.bank_code = last_month.bank_code
-        and staging.loan_id = last_month.loan_id
-        and staging.report_month = last_month.report_month
-    group by staging.bank_code, extract(year from staging.report_month)
+    select bank_code, year, sum(outstanding_yuan) as outstanding_yuan, count(*) as loans
+    from loan_years
+    group by bank_code, year
 ),
 
 mart as (

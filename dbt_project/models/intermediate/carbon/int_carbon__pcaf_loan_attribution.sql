@@ -47,7 +47,7 @@ loans as (
         project_total_investment_yuan,
         loaded_at
     from {{ ref('stg_bank__loans') }}
-    where {{ periods_or_appended_months(loan_year) }}
+    where {{ periods_or_appended_months(loan_year, year_of='report_month') }}
 
 ),
 
@@ -110,7 +110,7 @@ year_end_market_caps as (
         _loaded_at
     from {{ ref('stg_enterprise__market_data') }}
     where extract(month from trade_month) = 12
-        and {{ periods_touched(trade_year) }}
+        and {{ periods_touched(trade_year, year_of='trade_month') }}
 
 ),
 
