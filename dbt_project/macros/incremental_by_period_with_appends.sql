@@ -109,7 +109,7 @@
 
 {#- The plan read once per rendering, as text constants (see periods_to_rebuild): the periods rebuilt whole
     (`full`), the appended months outside them (`months`) with their <group values>|<month> keys (`keys`), and
-    every period the run touches (`touched`). -#}
+    every period the run touches (`touched`: the appended months' periods, then `full` added). -#}
 {% macro period_appends_plan() -%}
     {%- set key = 'period_appends_plan:' ~ this -%}
     {%- if key not in model -%}
@@ -128,7 +128,7 @@
             union all
             select distinct {{ dbt.concat(["'touched:'", 'period']) }}
             from ({{ period_appends_new_months() }}) as months
-            where is_append or period in ({{ period_appends_full() }})
+            where is_append
         {%- endset -%}
         {%- set plan = {'full': [], 'keys': [], 'months': [], 'touched': []} -%}
         {%- for row in run_query(sql).columns[0].values() | sort -%}

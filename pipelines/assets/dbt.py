@@ -108,14 +108,13 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         finally:
             os.environ.pop(dbt_results.WATERMARKS_ENV, None)
         with reader(settings) as con:  # still under the lock: the rows that were there for the tests to read
-            run_results = json.loads((target / "run_results.json").read_text(encoding="utf-8")) \
-                if (target / "run_results.json").exists() else {}
+            run_results = invocation.get_artifact("run_results.json") if (target / "run_results.json").exists() else {}
             loaded_through = dbt_results.tested_through(con, manifest, run_results)
     keep_partial_parse(state, target)
     failed: list[dbt_failures.TestFailure] = []
     # failures too: the catalog shows each test's latest result, and a failing one most of all
     try:
-        run_results, manifest = invocation.get_artifact("run_results.json"), invocation.get_artifact("manifest.json")
+        manifest = invocation.get_artifact("manifest.json")  # run_results: read above, under the lock
         dbt_results.record(settings, dbt_results.test_rows(run_results, manifest),
                            dbt_results.watermarks(run_results, manifest, loaded_through))
         with reader(settings) as con:
