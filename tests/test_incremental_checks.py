@@ -142,6 +142,24 @@ def test_the_data_docs_index_lists_every_result_with_its_outcome(mart):
     assert index().count("'_validation_success_text': 'Failed'") == 1
 
 
+def test_the_data_docs_index_lists_the_newest_results_and_every_page_is_kept(mart, monkeypatch):
+    """The index reads each result it lists, so it lists the newest DATA_DOCS_INDEX_LIMIT, not every run's; each
+    validation renders its own page (the section builder looks up the given keys rather than listing the store)."""
+    from pipelines.quality import expectations
+
+    monkeypatch.setattr(expectations, "DATA_DOCS_INDEX_LIMIT", 2)  # read when the lake's GX context is made
+    for amount in (-1, 1, -2):
+        with writer(mart) as con:
+            con.execute(f"UPDATE {MART} SET amount = ? WHERE bank = 'A'", [amount])
+        record(mart, validate(mart, SUITE))
+    pages = list((data_docs_dir(mart) / "validations").rglob("*.html"))
+    assert len(pages) == 3 and (data_docs_dir(mart) / "expectations" / "t_monthly.html").exists()
+    build_data_docs_index(mart)
+    index = (data_docs_dir(mart) / "index.html").read_text(encoding="utf-8")
+    assert index.count("'_validation_success_text': 'Failed'") == 1  # the newest: amount -2
+    assert index.count("'_validation_success_text': 'Success'") == 1  # amount 1; the first (-1) left out
+
+
 def test_an_unchanged_rebuild_is_confirmed_and_a_later_change_published(mart):
     """Publication compares with the newest snapshot known to hold the published figures: a rebuild with the same
     figures keeps the version and moves that snapshot (so the next comparison reads only what changed after it)."""

@@ -8,6 +8,10 @@ The index lists every validation result kept, and GX reads and parses each one's
 passed: every validation paid for the whole history of results (83 files read per validation on a lake a few runs
 old, half its Data Docs time). A stored result never changes under its key (suite, run name and time, batch), so
 ``IndexBuilder`` keeps what the index needs of each result once it has read it.
+
+Each page section (suites, validation results, profiling) listed every key of its store to find the pages it was
+asked for, so a validation's Data Docs cost grew with every result ever kept (three listings a validation).
+``SectionBuilder`` looks the given keys up instead.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from great_expectations.core.expectation_validation_result import ExpectationSui
 from great_expectations.render.renderer.site_builder import (
     FALSEY_YAML_STRINGS,
     DefaultSiteIndexBuilder,
+    DefaultSiteSectionBuilder,
     _resolve_asset_name,
     resource_key_passes_run_name_filter,
 )
@@ -44,6 +49,37 @@ class PageView(_CompiledOnce, DefaultJinjaPageView):
 
 class IndexPageView(_CompiledOnce, DefaultJinjaIndexPageView):
     pass
+
+
+class _GivenKeys:
+    """A section's source store as the section builder reads it, listing only the given keys the store holds."""
+
+    def __init__(self, store, keys) -> None:
+        self._store = store
+        # as the store's listing gives them: from the stored tuple (a run without a name is named "__none__")
+        keys = [store.key_class.from_tuple(k.to_tuple()) for k in keys if isinstance(k, store.key_class)]
+        self._keys = [k for k in keys if store.has_key(k)]
+
+    def list_keys(self) -> list:
+        return self._keys
+
+    def get(self, key):
+        return self._store.get(key)
+
+
+class SectionBuilder(DefaultSiteSectionBuilder):
+    """GX's section builder (``DefaultSiteSectionBuilder``), which with resource identifiers reads only those keys
+    from its store rather than listing the whole store; without them it builds every page, as GX does."""
+
+    def build(self, resource_identifiers=None) -> None:
+        if not resource_identifiers:
+            return super().build(resource_identifiers)
+        store = self.source_store
+        self.source_store = _GivenKeys(store, resource_identifiers)
+        try:
+            return super().build(resource_identifiers)
+        finally:
+            self.source_store = store
 
 
 class IndexBuilder(DefaultSiteIndexBuilder):
