@@ -144,6 +144,7 @@ def read_frame(con, suite: Suite, max_rows: int, snapshot: int, since: int | Non
 
 
 DATA_DOCS_SITE = "lake"
+DATA_SOURCE = "lake"  # the GX context's in-memory pandas data source: one data frame asset per suite
 # Validation results the Data Docs index lists, newest first (30 suites a run: a month of daily runs). Each listed
 # result is read to say whether it passed, so an unbounded index grew with every run; older results keep their
 # pages, and every result stays in meta.quality_results.
@@ -219,7 +220,6 @@ def _new_context(settings: Settings):
 
 
 _CHECKPOINTS: dict[tuple[int, str], tuple[str, Any]] = {}  # (context, suite) → (suite's fingerprint, checkpoint)
-DATA_SOURCE = "lake"  # the context's in-memory pandas data source: one data frame asset per suite
 
 
 def checkpoint(context, suite: Suite):
