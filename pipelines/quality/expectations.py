@@ -235,23 +235,23 @@ def checkpoint(context, suite: Suite):
             datasource.delete_asset(suite.name)
         batch_definition = datasource.add_dataframe_asset(suite.name).add_batch_definition_whole_dataframe("frame")
         definition = _replace(context.validation_definitions, gx.ValidationDefinition(
-            name=suite.name, data=batch_definition, suite=_stored_suite(context, suite)))
+            name=suite.name, data=batch_definition, suite=_stored_suite(context, suite, version)))
         _CHECKPOINTS[key] = version, _replace(context.checkpoints, gx.Checkpoint(
             name=suite.name, validation_definitions=[definition]))
     return _CHECKPOINTS[key][1]
 
 
-def _stored_suite(context, suite: Suite):
+def _stored_suite(context, suite: Suite, version: str):
     """The GX suite as stored beside the lake (its Data Docs page is rendered from there), stored again only when
-    the suite changed: its fingerprint is kept in the suite's meta."""
+    the suite changed: its fingerprint (``version``) is kept in the suite's meta."""
     import great_expectations as gx
 
     stored = _get(context.suites, suite.name)
-    if stored is not None and stored.meta.get("fingerprint") == fingerprint(suite):
+    if stored is not None and stored.meta.get("fingerprint") == version:
         return stored
     return _replace(context.suites, gx.ExpectationSuite(
         name=suite.name, expectations=[_expectation(e) for e in suite.expectations],
-        meta={"fingerprint": fingerprint(suite)}))
+        meta={"fingerprint": version}))
 
 
 def _get(collection, name: str):
