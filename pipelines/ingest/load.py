@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from pipelines.contracts.model import Contract
 from pipelines.contracts.rules import MACROS, validation_sql, value_literal
+from pipelines.ingest.read_ahead import ReadAhead
 from pipelines.ingest.readers import FileRejected, extra_columns, read_delivered
 from pipelines.lake.connection import current_snapshot, writer
 from pipelines.lake.meta import create_tables
@@ -41,6 +42,7 @@ QUARANTINE_COLUMNS = {
 }
 SNAPSHOT_KEY = "snapshot"  # the partition key logged for a snapshot dataset's loads
 COMMIT_EVERY_ROWS = 1_000_000  # rows a load transaction holds (in memory) before it commits (issue 9)
+READ_AHEAD_ROWS = COMMIT_EVERY_ROWS  # rows read ahead while the previous partitions are checked and written
 
 
 @dataclass
@@ -323,21 +325,30 @@ def load_partitions(contract: Contract, partition_keys: list[str | None], settin
         # Raw and quarantine rows of a partition only ever come from its loads, all of which are logged.
         logged = {k for (k,) in con.execute("SELECT DISTINCT partition_key FROM meta.ingestion_log WHERE dataset = ?",
                                             [contract.name]).fetchall()}
+        # Files are read under the lock, so what is committed is what was read, and a load that waited for the
+        # lock cannot commit older contents over a newer load; the next partitions are read while a group is
+        # checked and written (READ_AHEAD_ROWS more rows in memory).
+        def read(item: tuple[str | None, LoadResult]) -> tuple[Delivered, list[str]]:
+            key, result = item
+            started, messages = datetime.now(UTC), []
+            result.files, tables = read_files(partition_files(contract, landing, key), contract, messages.append)
+            return Delivered(result, tables, started, result.partition_key in logged), messages
+
         group: list[Delivered] = []
         con.execute("BEGIN")
         try:
-            for key, result in todo:
-                # Files are read under the lock, so what is committed is what was read, and a load that waited
-                # for the lock cannot commit older contents over a newer load.
-                started = datetime.now(UTC)
-                result.files, tables = read_files(partition_files(contract, landing, key), contract, log)
-                group.append(Delivered(result, tables, started, result.partition_key in logged))
-                if sum(d.result.rows_read for d in group) >= COMMIT_EVERY_ROWS or result is todo[-1][1]:
-                    _load_group(con, contract, group, landing)
-                    _commit(con, [d.result for d in group])
-                    group = []
-                    if result is not todo[-1][1]:
-                        con.execute("BEGIN")
+            with ReadAhead(todo, read, rows=lambda r: r[0].result.rows_read, max_rows=READ_AHEAD_ROWS) as reads:
+                for delivered, messages in reads:
+                    for message in messages:  # logged here: the run's log is written from this thread
+                        log(message)
+                    group.append(delivered)
+                    last = delivered.result is todo[-1][1]
+                    if sum(d.result.rows_read for d in group) >= COMMIT_EVERY_ROWS or last:
+                        _load_group(con, contract, group, landing)
+                        _commit(con, [d.result for d in group])
+                        group = []
+                        if not last:
+                            con.execute("BEGIN")
         except BaseException:
             con.execute("ROLLBACK")
             _set_aside([r for _, r in todo if r.snapshot_id is not None], landing)
