@@ -6,6 +6,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from pipelines.contracts import model
 from pipelines.contracts.model import CONTRACTS_DIR, all_contracts, validate_document
 from pipelines.contracts.rules import MACROS, validation_sql
 from pipelines.demo.codes import make_uscc, uscc_is_valid
@@ -14,17 +15,43 @@ from pipelines.ingest.readers import read_delivered
 BANK_LOANS = all_contracts()["bank_loans"]
 
 
+@pytest.fixture
+def no_known_valid(tmp_path, monkeypatch):
+    """Contents validated by earlier processes are not trusted: each test validates for itself."""
+    monkeypatch.setattr(model, "VALID_CONTRACTS_DIR", tmp_path / "valid")
+    return tmp_path / "valid"
+
+
 @pytest.mark.parametrize("path", sorted(CONTRACTS_DIR.glob("*.odcs.yaml")), ids=lambda p: p.name)
-def test_contract_is_valid_odcs(path):
+def test_contract_is_valid_odcs(path, no_known_valid):
     assert validate_document(path) == []
 
 
-def test_an_invalid_contract_is_reported_with_the_failing_field(tmp_path):
+def test_an_invalid_contract_is_reported_with_the_failing_field(tmp_path, no_known_valid):
     broken = tmp_path / "broken.odcs.yaml"
     broken.write_text((CONTRACTS_DIR / "bank_loans.odcs.yaml").read_text().replace(
         "logicalType: integer", "logicalType: int", 1))
     errors = validate_document(broken)
     assert errors and any("logicalType" in e or "properties" in e for e in errors)
+
+
+def test_valid_contents_are_validated_once_and_an_edit_is_validated_again(tmp_path, no_known_valid, monkeypatch):
+    contract = tmp_path / "loans.odcs.yaml"
+    text = (CONTRACTS_DIR / "bank_loans.odcs.yaml").read_text()
+    contract.write_text(text)
+    assert validate_document(contract) == [] and len(list(no_known_valid.iterdir())) == 1
+    calls = []
+    real = model._validator
+
+    def counting():
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(model, "_validator", counting)
+    assert validate_document(contract) == [] and calls == []  # the same contents: known valid
+    contract.write_text(text.replace("logicalType: integer", "logicalType: int", 1))
+    assert validate_document(contract) and calls == [1]  # edited: validated again, and found invalid
+    assert len(list(no_known_valid.iterdir())) == 1  # invalid contents are never remembered
 
 
 def test_contract_facts_ingestion_relies_on():
