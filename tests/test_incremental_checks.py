@@ -102,6 +102,24 @@ def test_a_sample_is_reproducible_and_keeps_every_row_of_a_sampled_key(mart):
     assert duplicated.scope["sampled"] and failure["observed"] == duplicated.scope["rows_validated"]
 
 
+def test_text_columns_read_as_categories_still_fail_on_bad_values(mart):
+    """Text columns reach GX as pandas categoricals (its row filters copy integer codes, not strings): a value
+    outside the set, a text breaking the pattern, a null and a duplicated text key are each still found."""
+    suite = Suite("t_monthly", MART, "text rules", [
+        {"expect_column_values_to_be_in_set": {"column": "bank", "value_set": ["A", "B", "C"]}},
+        {"expect_column_values_to_match_regex": {"column": "bank", "regex": "^[A-Z]$"}},
+        {"expect_column_values_to_not_be_null": {"column": "bank"}},
+        {"expect_compound_columns_to_be_unique": {"column_list": ["report_month", "bank"]}},
+    ])
+    assert validate(mart, suite).passed
+    with writer(mart) as con:
+        con.execute(f"INSERT INTO {MART} VALUES (DATE '2020-03-01', 'x1', 1), (DATE '2020-03-01', NULL, 1), "
+                    "(DATE '2020-01-01', 'A', 2)")
+    failed = {f["expectation"]: f["observed"] for f in validate(mart, suite).failed}
+    assert failed == {"expect_column_values_to_be_in_set": 1, "expect_column_values_to_match_regex": 1,
+                      "expect_column_values_to_not_be_null": 1, "expect_compound_columns_to_be_unique": 2}
+
+
 def test_publication_compares_versions_through_their_changes(mart):
     with writer(mart) as con:
         v1 = current_snapshot(con)

@@ -136,8 +136,11 @@ def read_frame(con, suite: Suite, max_rows: int, snapshot: int, since: int | Non
     sample = sample_filter(suite, [c for c, *_ in columns], max_rows, in_scope)
     # Through Arrow, not .df(): with pandas 3 DuckDB's .df() took 3.7 s for a million mart rows, Arrow 0.5 s. Dates
     # become datetime64 as .df() gives them; an integer column with nulls becomes float64 (GX validated the nullable
-    # Int32 that .df() gives two to three times slower, and no suite expects a column's type, issue 9).
-    frame = con.sql(f"SELECT {select} FROM ({rows}){sample}").fetch_arrow_table().to_pandas(date_as_object=False)
+    # Int32 that .df() gives two to three times slower, and no suite expects a column's type, issue 9). Text becomes
+    # categorical: GX copies the whole frame for each expectation's row filter, and copying Arrow-backed strings took
+    # half of the time of the million-row suites (financed emissions 4.6 → 2.3 s).
+    frame = (con.sql(f"SELECT {select} FROM ({rows}){sample}").fetch_arrow_table()
+             .to_pandas(date_as_object=False, strings_to_categorical=True))
     scope.update({"rows_in_scope": in_scope, "rows_validated": len(frame), "sampled": bool(sample),
                   "suite_fingerprint": fingerprint(suite)})
     return frame, scope
