@@ -6,7 +6,7 @@ import duckdb
 
 from pipelines.catalog.tables import TABLES as CATALOG_TABLES
 from pipelines.lake.connection import ensure_schemas, writer
-from pipelines.settings import Settings
+from pipelines.settings import LAKE_ALIAS, Settings
 
 TABLES = {
     # One row per delivered file per load: the reconciliation rows_read = rows_loaded + rows_quarantined.
@@ -45,12 +45,21 @@ ADDED_COLUMNS = {"ingestion_log": {"rows_warned": "BIGINT", "notes": "VARCHAR"},
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The meta tables and their added columns that are missing: every writer session asks, and the statements
+    that find everything there cost a catalog lookup each (15 of them, ~70 ms a session, issue 9)."""
     ensure_schemas(con)
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_catalog = ? AND table_schema = 'meta'", [LAKE_ALIAS]).fetchall():
+        existing.setdefault(table, set()).add(column)
     for name, columns in TABLES.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS meta.{name} ({columns})")
+        if name not in existing:
+            con.execute(f"CREATE TABLE IF NOT EXISTS meta.{name} ({columns})")
     for name, added in ADDED_COLUMNS.items():
         for column, type_ in added.items():
-            con.execute(f"ALTER TABLE meta.{name} ADD COLUMN IF NOT EXISTS {column} {type_}")
+            if name in existing and column not in existing[name]:  # a new table has them from TABLES
+                con.execute(f"ALTER TABLE meta.{name} ADD COLUMN IF NOT EXISTS {column} {type_}")
 
 
 def bootstrap(settings: Settings) -> None:
