@@ -41,8 +41,8 @@ def build(selection):
     built = {e.materialization.asset_key for e in result.get_asset_materialization_events()}
     checked = {e.asset_check_key.asset_key for e in result.get_asset_check_evaluations()}
     assert all(e.passed for e in result.get_asset_check_evaluations())  # none reported failed, run or not
-    log = (target / "dbt.log").read_text()
-    partial = "Unable to do partial parsing" not in log and "Partial parsing enabled" in log
+    log = (target / "dbt.log").read_text() if (target / "dbt.log").exists() else None
+    partial = log and "Unable to do partial parsing" not in log and "Partial parsing enabled" in log
     return ran, built, checked, partial
 
 
@@ -57,8 +57,10 @@ def test_unchanged_seeds_are_neither_reloaded_nor_retested_and_changed_or_missin
     seed_tests = set(dbt_state.seed_only_tests(manifest, seeds))
     assert seed_tests and MIXED_TEST not in seed_tests
 
-    # a fresh lake: no state beside it, every selected seed is loaded and tested
-    ran, built, checked, _ = build([SEED, OTHER_SEED, THIRD_SEED, MODEL])
+    # a fresh lake: no state beside it, every selected seed is loaded and tested; no debug log by default
+    ran, built, checked, partial = build([SEED, OTHER_SEED, THIRD_SEED, MODEL])
+    assert partial is None
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")  # the log says whether the parse was reused
     assert {*seeds, MIXED_TEST} | seed_tests <= ran
     assert {SEED, OTHER_SEED, THIRD_SEED, MODEL} <= built and SEED in checked
     state = dbt_state.state_dir(lake)
