@@ -52,9 +52,9 @@ class ReadAhead(Generic[T, R]):
                 result, error = None, exc
             with self._changed:
                 self._ready.append((result, error))
-                self._held += 0 if error else self._rows(result)
+                self._held += self._rows(result) if error is None else 0
                 self._changed.notify_all()
-            if error:
+            if error is not None:
                 return
 
     def __iter__(self) -> Iterator[R]:
@@ -62,8 +62,8 @@ class ReadAhead(Generic[T, R]):
             with self._changed:
                 self._changed.wait_for(lambda: self._ready)
                 result, error = self._ready.popleft()
-                self._held -= 0 if error else self._rows(result)
+                self._held -= self._rows(result) if error is None else 0
                 self._changed.notify_all()
-            if error:
+            if error is not None:
                 raise error
             yield result
