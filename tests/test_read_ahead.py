@@ -22,13 +22,19 @@ def test_items_come_back_in_order_and_are_read_on_another_thread():
     assert readers == {"read-ahead"}
 
 
-def test_the_reader_holds_at_most_max_rows_not_yet_taken_plus_the_item_it_reads():
+def recording_reader() -> tuple[list, object]:
+    """A read that returns its item and the list of the items it was asked for."""
     read_so_far = []
 
     def read(item):
         read_so_far.append(item)
         return item
 
+    return read_so_far, read
+
+
+def test_the_reader_holds_at_most_max_rows_not_yet_taken_plus_the_item_it_reads():
+    read_so_far, read = recording_reader()
     with ReadAhead(range(20), read, rows=lambda _: 100, max_rows=250) as reads:
         taken = iter(reads)
         assert next(taken) == 0
@@ -55,12 +61,7 @@ def test_an_error_while_reading_is_raised_to_the_loader_after_the_items_before_i
 
 
 def test_leaving_early_stops_the_reader():
-    read_so_far = []
-
-    def read(item):
-        read_so_far.append(item)
-        return item
-
+    read_so_far, read = recording_reader()
     with ReadAhead(range(1000), read, rows=lambda _: 1, max_rows=3) as reads:
         for item in reads:
             if item == 1:
