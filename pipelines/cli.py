@@ -530,8 +530,12 @@ def cmd_dbt(args: argparse.Namespace) -> int:
     with writer_lock(settings.lock_file, settings.lock_timeout_s, f"dbt {' '.join(args.dbt_args)}", warn):
         from pipelines.quality import dbt_results
 
-        with reader(settings) as con:  # staging tests read what the pipeline's tests have not passed on yet
-            env[dbt_results.WATERMARKS_ENV] = dbt_results.watermarks_env(con)
+        # tests read what the pipeline's tests have not passed on yet; the manifest of the last parse tells which
+        # singular tests' SQL is still the one that passed (none: every test reads everything)
+        parsed = settings.dbt_project_dir / "target" / "manifest.json"
+        manifest = json.loads(parsed.read_text(encoding="utf-8")) if parsed.exists() else {}
+        with reader(settings) as con:
+            env[dbt_results.WATERMARKS_ENV] = dbt_results.watermarks_env(con, manifest)
         code = subprocess.run(cmd, cwd=settings.dbt_project_dir, env=env).returncode
     if code != 0:
         explain_test_failures(settings, args.dbt_args)

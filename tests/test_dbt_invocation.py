@@ -199,3 +199,69 @@ def test_staging_tests_read_the_rows_loaded_since_they_last_passed(landed, monke
     third, fourth = dbt_test_statuses([LOANS]), dbt_test_statuses([LOANS])
     assert third[LOANS_UNIQUE] == fourth[LOANS_UNIQUE] == "fail"
     assert third[LOANS_NOT_NEGATIVE] == fourth[LOANS_NOT_NEGATIVE] == "pass"
+
+
+BALANCES = dg.AssetKey(["marts", "fct_green_loan_balance_monthly"])
+DIVISIONS = dg.AssetKey(["staging", "stg_public__divisions"])
+BALANCES_UNIQUE = ("test.lakehouse.unique_combination_fct_green_loan_balance_monthly_report_month__district_code__"
+                   "bank_code.070d71bed1")
+BALANCES_RECONCILE = "test.lakehouse.assert_green_loan_balance_reconciles_to_staging"
+
+
+def test_mart_tests_read_the_periods_changed_since_they_last_passed(landed, monkeypatch):
+    """A generic test on an incremental mart reads the rows inserted after the lake snapshot it last passed on, and
+    a reconciliation test the periods its inputs changed in since (tested_rows.sql): a row it passed on is not read
+    again, the same row counted from an older pass is, and a test never passed reads everything."""
+    from pipelines.contracts.model import all_contracts
+    from pipelines.ingest.load import load_partition
+
+    monkeypatch.setenv("LAKEHOUSE_DUCKDB_THREADS", "1")
+    for month in ("2020-01", "2020-02"):
+        load_partition(all_contracts()["bank_loans"], month, landed, log=lambda _: None)
+    selection = [LOANS, DIVISIONS, BALANCES]
+    first = dbt_test_statuses(selection)
+    assert first[BALANCES_UNIQUE] == first[BALANCES_RECONCILE] == "pass"
+    with reader(landed) as con:
+        passed = dict(con.execute("SELECT test_id, tested_through_snapshot FROM meta.dbt_test_watermarks "
+                                  "WHERE test_id IN (?, ?)", [BALANCES_UNIQUE, BALANCES_RECONCILE]).fetchall())
+        through = con.execute("SELECT tested_through = (SELECT max(_loaded_at) FROM raw.bank__loans) "
+                              "FROM meta.dbt_test_watermarks WHERE test_id = ?", [BALANCES_RECONCILE]).fetchone()
+    assert set(passed) == {BALANCES_UNIQUE, BALANCES_RECONCILE} and None not in passed.values()
+    assert through == (True,)  # the reconciliation also reads staging: the newest load time it read
+    with writer(landed) as con:  # January's first row twice over: a duplicate key, and a month that no longer adds up
+        con.execute("INSERT INTO marts.fct_green_loan_balance_monthly "
+                    "SELECT * FROM marts.fct_green_loan_balance_monthly WHERE report_month = DATE '2020-01-01' LIMIT 1")
+        now = con.execute("SELECT * FROM lake.current_snapshot()").fetchone()[0]
+
+    def passed_at(snapshot: int) -> None:
+        with writer(landed) as con:
+            con.execute("UPDATE meta.dbt_test_watermarks SET tested_through_snapshot = ? WHERE test_id IN (?, ?)",
+                        [snapshot, BALANCES_UNIQUE, BALANCES_RECONCILE])
+
+    passed_at(now)  # as if both had passed after the row came: not read again
+    second = dbt_test_statuses(selection)
+    assert second[BALANCES_UNIQUE] == second[BALANCES_RECONCILE] == "pass"
+    passed_at(passed[BALANCES_UNIQUE])  # as they did pass: before the row, so read
+    third = dbt_test_statuses(selection)
+    assert third[BALANCES_UNIQUE] == third[BALANCES_RECONCILE] == "fail"
+
+
+def test_a_singular_test_whose_sql_changed_has_no_watermark(lake):
+    """A singular test keeps its unique_id when its SQL is edited: its watermark holds only for the SQL that passed."""
+    from pipelines.quality import dbt_results
+
+    def node(checksum: str) -> dict:
+        return {"resource_type": "test", "package_name": "lakehouse",
+                "checksum": {"name": "sha256", "checksum": checksum},
+                "config": {"meta": {"tested_by_period": {"inputs": [["fct_x", "report_month", None]]}}}}
+
+    results = {"results": [{"unique_id": "test.lakehouse.assert_x", "status": "pass"}]}
+    rows = dbt_results.watermarks(results, {"nodes": {"test.lakehouse.assert_x": node("aaa")}},
+                                  {dbt_results.SNAPSHOT: 7})
+    assert rows == [("test.lakehouse.assert_x", None, None, 7, "aaa")]
+    dbt_results.record(lake, [], rows)
+    with reader(lake) as con:
+        kept = json.loads(dbt_results.watermarks_env(con, {"nodes": {"test.lakehouse.assert_x": node("aaa")}}))
+        edited = json.loads(dbt_results.watermarks_env(con, {"nodes": {"test.lakehouse.assert_x": node("bbb")}}))
+    assert kept == {"load_time": {}, "snapshot": {"7": "assert_x"}}
+    assert edited == {"load_time": {}, "snapshot": {}}

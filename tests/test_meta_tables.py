@@ -36,3 +36,19 @@ def test_a_complete_lake_is_left_as_it_is(lake):
         meta.create_tables(con)
     with reader(lake) as con:
         assert con.execute("SELECT max(snapshot_id) FROM lake.snapshots()").fetchone() == before
+
+
+def test_a_watermark_table_from_before_marts_were_tested_by_snapshot_takes_their_rows(lake):
+    """The first release required a model and a load time of every watermark; a test on a mart has neither."""
+    with writer(lake) as con:
+        con.execute("DROP TABLE meta.dbt_test_watermarks")
+        con.execute("CREATE TABLE meta.dbt_test_watermarks (test_id VARCHAR NOT NULL, model VARCHAR NOT NULL, "
+                    "tested_through TIMESTAMPTZ NOT NULL, passed_at TIMESTAMPTZ NOT NULL)")
+    with writer(lake) as con:
+        meta.create_tables(con)
+        con.execute("INSERT INTO meta.dbt_test_watermarks (test_id, tested_through_snapshot, checksum, passed_at) "
+                    "VALUES ('test.lakehouse.x', 3, '', now())")
+        nullable = dict(con.execute("SELECT column_name, is_nullable FROM information_schema.columns "
+                                    "WHERE table_name = 'dbt_test_watermarks'").fetchall())
+    assert nullable == {"test_id": "NO", "model": "YES", "tested_through": "YES", "passed_at": "NO",
+                        "tested_through_snapshot": "YES", "checksum": "YES"}

@@ -1,4 +1,7 @@
-{{ config(meta={"dagster": {"ref": {"name": "fct_carbon_reduction_facility_quarterly"}}}) }}
+{{ config(meta={"dagster": {"ref": {"name": "fct_carbon_reduction_facility_quarterly"}},
+                "tested_by_period": {"inputs": [
+                    ["fct_carbon_reduction_facility_quarterly", "quarter_end_month", none],
+                    ["stg_bank__loans", "report_month", "loaded_at"]]}}) }}
 -- The facility mart's outstanding total and loan count per bank and quarter equal the carbon-reduction-facility
 -- eligible loans of stg_bank__loans at the quarter's last report month, to the fen (every field, unmapped included).
 -- A row here means the mart lost, doubled or rounded eligible loans between staging and publication.
@@ -7,6 +10,7 @@ with mart as (
            sum(outstanding_yuan) as outstanding_yuan,
            sum(loan_count) as loans
     from {{ ref('fct_carbon_reduction_facility_quarterly') }}
+    where {{ periods_to_test('quarter_end_month') }}
     group by bank_code, quarter_end_month
 ),
 
@@ -17,6 +21,7 @@ staging as (
            count(*) as loans
     from {{ ref('stg_bank__loans') }}
     where is_crf_eligible
+      and {{ periods_to_test('report_month') }}
       -- the quarter's last month: March, June, September, December
       and {{ dbt.date_trunc('month', 'report_month') }}
           = {{ dbt.dateadd('month', 2, dbt.date_trunc('quarter', 'report_month')) }}

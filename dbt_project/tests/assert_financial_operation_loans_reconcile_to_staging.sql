@@ -1,4 +1,7 @@
-{{ config(meta={"dagster": {"ref": {"name": "fct_loans_monthly"}}}) }}
+{{ config(meta={"dagster": {"ref": {"name": "fct_loans_monthly"}},
+                "tested_by_period": {"inputs": [
+                    ["fct_loans_monthly", "report_month", none],
+                    ["stg_bank__loans", "report_month", "loaded_at"]]}}) }}
 -- fct_loans_monthly per month equals the staging loans it summarises, to the fen: balance, NPL balance
 -- (次级/可疑/损失), credit (信用) balance, renewals outstanding and the number of loans.
 -- A row here means the mart lost, doubled or misclassified loans between staging and publication.
@@ -10,6 +13,7 @@ with mart as (
            sum(renewal_outstanding_balance_yuan) as renewal_yuan,
            sum(loan_count) as loans
     from {{ ref('fct_loans_monthly') }}
+    where {{ periods_to_test('report_month') }}
     group by report_month
 ),
 
@@ -21,6 +25,7 @@ staging as (
            sum(case when is_renewal_without_repayment then balance_yuan else 0 end) as renewal_yuan,
            count(*) as loans
     from {{ ref('stg_bank__loans') }}
+    where {{ periods_to_test('report_month') }}
     group by report_month
 )
 

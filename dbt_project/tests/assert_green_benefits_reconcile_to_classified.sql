@@ -1,4 +1,8 @@
-{{ config(meta={"dagster": {"ref": {"name": "fct_green_loan_benefits_monthly"}}}) }}
+{{ config(meta={"dagster": {"ref": {"name": "fct_green_loan_benefits_monthly"}},
+                "tested_by_period": {"inputs": [
+                    ["fct_green_loan_benefits_monthly", "report_month", none],
+                    ["stg_bank__loans", "report_month", "loaded_at"],
+                    ["int_green_credit__green_loans_classified", "report_month", none]]}}) }}
 {#- The benefits mart's green balance and loan count per month and bank equal the green loans in staging, and its
     attributed CO2e equals the classified loans'. A row here means loans were lost or doubled on the way. -#}
 with mart as (
@@ -7,19 +11,21 @@ with mart as (
            sum(green_loan_count) as loans,
            sum(attributed_annual_co2e_avoided_t) as co2e_t
     from {{ ref('fct_green_loan_benefits_monthly') }}
+    where {{ periods_to_test('report_month') }}
     group by report_month, bank_code
 ),
 
 staging as (
     select report_month, bank_code, sum(balance_yuan) as green_yuan, count(*) as loans
     from {{ ref('stg_bank__loans') }}
-    where is_green
+    where is_green and {{ periods_to_test('report_month') }}
     group by report_month, bank_code
 ),
 
 classified as (
     select report_month, bank_code, sum(attributed_annual_co2e_avoided_t) as co2e_t
     from {{ ref('int_green_credit__green_loans_classified') }}
+    where {{ periods_to_test('report_month') }}
     group by report_month, bank_code
 )
 

@@ -1,4 +1,7 @@
-{{ config(meta={"dagster": {"ref": {"name": "fct_green_loan_balance_monthly"}}}) }}
+{{ config(meta={"dagster": {"ref": {"name": "fct_green_loan_balance_monthly"}},
+                "tested_by_period": {"inputs": [
+                    ["fct_green_loan_balance_monthly", "report_month", none],
+                    ["stg_bank__loans", "report_month", "loaded_at"]]}}) }}
 -- The mart's totals per month equal the staging loans they summarise, to the fen.
 -- A row here means the mart lost, doubled or rounded loans between staging and publication.
 with mart as (
@@ -7,6 +10,7 @@ with mart as (
            sum(green_loan_balance_yuan) as green_yuan,
            sum(loan_count) as loans
     from {{ ref('fct_green_loan_balance_monthly') }}
+    where {{ periods_to_test('report_month') }}
     group by report_month
 ),
 
@@ -16,6 +20,7 @@ staging as (
            sum(case when is_green then balance_yuan else 0 end) as green_yuan,
            count(*) as loans
     from {{ ref('stg_bank__loans') }}
+    where {{ periods_to_test('report_month') }}
     group by report_month
 )
 

@@ -1,4 +1,7 @@
-{{ config(meta={"dagster": {"ref": {"name": "fct_green_loan_statistics_monthly"}}}) }}
+{{ config(meta={"dagster": {"ref": {"name": "fct_green_loan_statistics_monthly"}},
+                "tested_by_period": {"inputs": [
+                    ["fct_green_loan_statistics_monthly", "report_month", none],
+                    ["stg_bank__loans", "report_month", "loaded_at"]]}}) }}
 {#- The statistics mart's totals per month equal the staging loans they summarise, to the fen: total balance,
     green balance, loan counts, non-performing balance and flow. A row here means the mart lost, doubled or
     rounded loans between staging and publication. -#}
@@ -10,6 +13,7 @@ with mart as (
            sum(npl_balance_yuan) as npl_yuan,
            sum(flow_yuan) as flow_yuan
     from {{ ref('fct_green_loan_statistics_monthly') }}
+    where {{ periods_to_test('report_month') }}
     group by report_month
 ),
 
@@ -22,6 +26,7 @@ staging as (
            sum(case when {{ dbt.date_trunc('month', 'origination_date') }} = report_month then balance_yuan else 0 end)
                as flow_yuan
     from {{ ref('stg_bank__loans') }}
+    where {{ periods_to_test('report_month') }}
     group by report_month
 )
 

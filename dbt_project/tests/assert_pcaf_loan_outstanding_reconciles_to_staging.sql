@@ -1,4 +1,7 @@
-{{ config(meta={"dagster": {"ref": {"name": "fct_financed_emissions_loan_yearly"}}}) }}
+{{ config(meta={"dagster": {"ref": {"name": "fct_financed_emissions_loan_yearly"}},
+                "tested_by_period": {"inputs": [
+                    ["stg_bank__loans", "cast(extract(year from report_month) as integer)", "loaded_at"],
+                    ["fct_financed_emissions_loan_yearly", "year", none]]}}) }}
 -- The loan financed-emissions mart holds every loan of stg_bank__loans once per year it was reported, with its
 -- balance at its last reported month of that year, to the fen. A row here means a loan was lost, doubled or
 -- given another month's balance between staging and the mart.
@@ -9,6 +12,7 @@ with loan_years as (
     select bank_code, cast(extract(year from report_month) as integer) as year,
            max_by(balance_yuan, report_month) as outstanding_yuan
     from {{ ref('stg_bank__loans') }}
+    where {{ periods_to_test('cast(extract(year from report_month) as integer)') }}
     group by bank_code, loan_id, extract(year from report_month)
 ),
 
@@ -21,6 +25,7 @@ staging_year_end as (
 mart as (
     select bank_code, year, sum(outstanding_yuan) as outstanding_yuan, count(*) as loans
     from {{ ref('fct_financed_emissions_loan_yearly') }}
+    where {{ periods_to_test('year') }}
     group by bank_code, year
 )
 

@@ -107,7 +107,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         if not os.environ.get("DBT_LOG_LEVEL_FILE"):
             args += ["--log-level-file", DBT_LOG_LEVEL_FILE]
         with reader(settings) as con:
-            os.environ[dbt_results.WATERMARKS_ENV] = dbt_results.watermarks_env(con)
+            os.environ[dbt_results.WATERMARKS_ENV] = dbt_results.watermarks_env(con, manifest)
         try:
             invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
             yield from invocation.stream()

@@ -22,11 +22,11 @@ TABLES = {
         dataset VARCHAR NOT NULL, suite VARCHAR NOT NULL, passed BOOLEAN NOT NULL,
         expectations_evaluated INTEGER NOT NULL, expectations_failed INTEGER NOT NULL,
         details VARCHAR, snapshot_id BIGINT, evaluated_at TIMESTAMPTZ NOT NULL, scope VARCHAR""",
-    # Per dbt test on a staging view, the newest load time it read when it last passed: it next reads the rows
-    # loaded after (dbt_project/macros/tested_rows.sql, pipelines/quality/dbt_results.py).
+    # Per dbt test, how far it read when it last passed (the newest load time, the lake snapshot): it next reads
+    # what came after (dbt_project/macros/tested_rows.sql, pipelines/quality/dbt_results.py).
     "dbt_test_watermarks": """
-        test_id VARCHAR NOT NULL, model VARCHAR NOT NULL, tested_through TIMESTAMPTZ NOT NULL,
-        passed_at TIMESTAMPTZ NOT NULL""",
+        test_id VARCHAR NOT NULL, model VARCHAR, tested_through TIMESTAMPTZ, passed_at TIMESTAMPTZ NOT NULL,
+        tested_through_snapshot BIGINT, checksum VARCHAR""",
     # A mart version that passed its checks; consumers read it AT (VERSION => snapshot_id).
     "publications": """
         dataset VARCHAR NOT NULL, version INTEGER NOT NULL, snapshot_id BIGINT NOT NULL,
@@ -41,7 +41,11 @@ ADDED_COLUMNS = {"ingestion_log": {"rows_warned": "BIGINT", "notes": "VARCHAR"},
                  # which rows a suite validated (JSON, pipelines/quality/expectations.py); null for dbt's tests
                  "quality_results": {"scope": "VARCHAR"},
                  # the newest snapshot whose figures were found equal to the version's (pipelines/assets/publish.py)
-                 "publications": {"confirmed_snapshot_id": "BIGINT"}}
+                 "publications": {"confirmed_snapshot_id": "BIGINT"},
+                 # the snapshot a test read, and a singular test's SQL (pipelines/quality/dbt_results.py)
+                 "dbt_test_watermarks": {"tested_through_snapshot": "BIGINT", "checksum": "VARCHAR"}}
+# Columns that were required when a table was first released and no longer are.
+RELAXED_COLUMNS = {"dbt_test_watermarks": ("model", "tested_through")}  # a test on a mart has no load time
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -49,10 +53,13 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     that find everything there cost a catalog lookup each (15 of them, ~70 ms a session, issue 9)."""
     ensure_schemas(con)
     existing: dict[str, set[str]] = {}
-    for table, column in con.execute(
-            "SELECT table_name, column_name FROM information_schema.columns "
+    required: set[tuple[str, str]] = set()
+    for table, column, nullable in con.execute(
+            "SELECT table_name, column_name, is_nullable FROM information_schema.columns "
             "WHERE table_catalog = ? AND table_schema = 'meta'", [LAKE_ALIAS]).fetchall():
         existing.setdefault(table, set()).add(column)
+        if nullable == "NO":
+            required.add((table, column))
     for name, columns in TABLES.items():
         if name not in existing:
             con.execute(f"CREATE TABLE IF NOT EXISTS meta.{name} ({columns})")
@@ -60,6 +67,10 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
         for column, type_ in added.items():
             if name in existing and column not in existing[name]:  # a new table has them from TABLES
                 con.execute(f"ALTER TABLE meta.{name} ADD COLUMN IF NOT EXISTS {column} {type_}")
+    for name, columns in RELAXED_COLUMNS.items():
+        for column in columns:
+            if (name, column) in required:
+                con.execute(f"ALTER TABLE meta.{name} ALTER COLUMN {column} DROP NOT NULL")
 
 
 def bootstrap(settings: Settings) -> None:
