@@ -64,9 +64,10 @@
     input has rows in it loaded (load-time column) or inserted (none: an incremental model, by lake snapshot) after
     the test last passed. A reconciliation of a mart with staging thus compares the new month's periods, not the
     history again; a period a delivery changed is still compared whole. The periods are read once per rendering and
-    written into the SQL as constants, so DuckLake skips the files of the other periods. Never passed, or with
-    `test_every_row`: every period. -#}
-{% macro periods_to_test(expression) -%}
+    written into the SQL as constants, so DuckLake skips the files of the other periods (when the period is a year,
+    name the rows' date column as year_of: a range on it skips files, the year of it does not; within_touched_years).
+    Never passed, or with `test_every_row`: every period. -#}
+{% macro periods_to_test(expression, year_of=none) -%}
     {%- if not execute or var('test_every_row', false) -%}{{ return('1 = 1') }}{%- endif -%}
     {%- set snapshot = last_passed_snapshot(model.unique_id) -%}
     {%- if snapshot is none -%}{{ return('1 = 1') }}{%- endif -%}
@@ -85,7 +86,7 @@
         {%- endfor -%}
         {%- do model.update({'tested_periods': values}) -%}
     {%- endif -%}
-    {{ return(period_in(expression, model['tested_periods'])) }}
+    {{ return(period_in(expression, model['tested_periods']) ~ within_touched_years(year_of, model['tested_periods'])) }}
 {%- endmacro %}
 
 

@@ -12,7 +12,7 @@ with loan_years as (
     select bank_code, cast(extract(year from report_month) as integer) as year,
            max_by(balance_yuan, report_month) as outstanding_yuan
     from {{ ref('stg_bank__loans') }}
-    where {{ periods_to_test('cast(extract(year from report_month) as integer)') }}
+    where {{ periods_to_test('cast(extract(year from report_month) as integer)', year_of='report_month') }}
     group by bank_code, loan_id, extract(year from report_month)
 ),
 
