@@ -87,31 +87,45 @@ scored as (
 
 ),
 
--- weight present per dimension, then the dimension weights present per firm-year
-present_in_dimension as (
+-- weight present per dimension, then the dimension weights present per firm-year: two aggregates joined back to
+-- the indicators (credit_code, year and dimension are never null), where three windows over every indicator row
+-- sorted 4 M rows each at scale 1
+dimensions_present as (
 
     select
-        scored.*,
-        sum(case when score is not null then indicator_weight end)
-            over (partition by credit_code, year, dimension) as dimension_weight_present
+        credit_code,
+        year,
+        dimension,
+        sum(case when score is not null then indicator_weight end) as dimension_weight_present,
+        -- the dimension's weight if any of its indicators is scored: counted once per present dimension below
+        max(case when score is not null then dimension_weight end) as weight_if_present
     from scored
+    group by credit_code, year, dimension
+
+),
+
+firm_years_present as (
+
+    select credit_code, year, sum(weight_if_present) as dimensions_weight_present
+    from dimensions_present
+    group by credit_code, year
 
 ),
 
 present_in_total as (
 
     select
-        present_in_dimension.*,
-        sum(case when score is not null and present_rank = 1 then dimension_weight end)
-            over (partition by credit_code, year) as dimensions_weight_present
-    from (
-        -- mark one scored indicator per dimension, so each present dimension's weight is counted once
-        select
-            present_in_dimension.*,
-            row_number() over (partition by credit_code, year, dimension
-                               order by case when score is null then 1 else 0 end, indicator_code) as present_rank
-        from present_in_dimension
-    ) as present_in_dimension
+        scored.*,
+        dimensions_present.dimension_weight_present,
+        firm_years_present.dimensions_weight_present
+    from scored
+    inner join dimensions_present
+        on dimensions_present.credit_code = scored.credit_code
+        and dimensions_present.year = scored.year
+        and dimensions_present.dimension = scored.dimension
+    inner join firm_years_present
+        on firm_years_present.credit_code = scored.credit_code
+        and firm_years_present.year = scored.year
 
 ),
 
