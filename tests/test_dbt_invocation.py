@@ -74,6 +74,7 @@ def test_unchanged_seeds_are_neither_reloaded_nor_retested_and_changed_or_missin
     (state / dbt_state.SEED_STATE).write_text(json.dumps(recorded))
     with writer(lake) as con:
         con.execute(f"DROP TABLE seeds.{THIRD_SEED.path[-1]}")
+    (state / dbt_state.VIEW_STATE).unlink()  # the view as if never tested: created again (the next test's subject)
     ran, built, checked, partial = build([SEED, OTHER_SEED, THIRD_SEED, MODEL])
     other_tests = set(dbt_state.seed_only_tests(manifest, [seed_id(OTHER_SEED)]))
     assert not ran & ({seed_id(OTHER_SEED)} | other_tests)
@@ -265,3 +266,42 @@ def test_a_singular_test_whose_sql_changed_has_no_watermark(lake):
         edited = json.loads(dbt_results.watermarks_env(con, {"nodes": {"test.lakehouse.assert_x": node("bbb")}}))
     assert kept == {"load_time": {}, "snapshot": {"7": "assert_x"}}
     assert edited == {"load_time": {}, "snapshot": {}}
+
+
+MAPPED_TEST = "test.lakehouse.assert_pcaf_asset_class_of_product__every_product_mapped"
+
+
+def test_unchanged_staging_views_are_neither_created_nor_tested_again(landed, manifest, monkeypatch):
+    """A staging view whose files are unchanged and whose raw table no snapshot changed since its tests last passed
+    is left out of the build with the tests that read only it; a delivery, or an edit, brings both back."""
+    from pipelines.contracts.model import all_contracts
+    from pipelines.ingest.load import load_partition
+
+    monkeypatch.setenv("LAKEHOUSE_DUCKDB_THREADS", "1")
+    view = "model.lakehouse.stg_bank__loans"
+    own_tests = set(dbt_state.view_tests(manifest)[view])
+    assert LOANS_UNIQUE in own_tests and MAPPED_TEST in own_tests  # also a test of the loans against a seed
+    nodes = manifest["nodes"]
+    # the view and everything else its tests read (a build that left one out would not have run them all)
+    selection = {dg.AssetKey([nodes[p]["schema"], nodes[p]["name"]])
+                 for t in own_tests for p in nodes[t]["depends_on"]["nodes"]}
+    load_partition(all_contracts()["bank_loans"], "2020-01", landed, log=lambda _: None)
+    ran, built, _, _ = build(selection)
+    assert {view} | own_tests <= ran and LOANS in built
+    state = dbt_state.state_dir(landed)
+    assert view in dbt_state.read_view_state(state)
+
+    ran, built, _, _ = build(selection)  # nothing delivered since
+    assert not ran & ({view} | own_tests) and LOANS not in built
+
+    load_partition(all_contracts()["bank_loans"], "2020-02", landed, log=lambda _: None)  # a delivery
+    ran, built, _, _ = build(selection)
+    assert {view} | own_tests <= ran and LOANS in built
+
+    recorded = json.loads((state / dbt_state.VIEW_STATE).read_text())
+    recorded["views"][view]["fingerprint"] = "the files before an edit"
+    (state / dbt_state.VIEW_STATE).write_text(json.dumps(recorded))
+    ran, built, _, _ = build(selection)
+    assert {view} | own_tests <= ran and LOANS in built
+    assert dbt_state.read_view_state(state)[view]["fingerprint"] == dbt_state.view_fingerprints(
+        manifest, dbt.DBT_DIR)[view]

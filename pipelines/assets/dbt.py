@@ -30,13 +30,18 @@ from packaging.version import Version
 from pipelines import settings as settings_module
 from pipelines.assets.dbt_state import (
     keep_partial_parse,
+    only_tests,
     record_loaded_seeds,
+    record_tested_views,
     reuse_partial_parse,
     seed_exclusions,
     seed_fingerprints,
     seed_only_tests,
     state_dir,
     unchanged_seeds,
+    unchanged_views,
+    view_exclusions,
+    view_fingerprints,
 )
 from pipelines.lake.connection import reader, writer
 from pipelines.lake.lock import writer_lock
@@ -103,6 +108,13 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         if skipped:
             context.log.info(f"{len(skipped)} seeds unchanged since their last load into this lake: not reloaded, "
                              f"and {len(seed_only_tests(manifest, skipped))} tests that read only them not run again")
+        views = view_fingerprints(manifest, DBT_DIR)
+        settled = unchanged_views(settings, state, manifest, views)
+        exclude += view_exclusions(manifest, settled)
+        if settled:
+            context.log.info(f"{len(settled)} staging views unchanged, and no rows of theirs, since their tests last "
+                             f"passed: not created again, and {len(only_tests(manifest, settled))} tests that read "
+                             "only them not run again")
         args = [*BUILD_ARGS, "--exclude", " ".join(exclude)] if exclude else [*BUILD_ARGS]
         if not os.environ.get("DBT_LOG_LEVEL_FILE"):
             args += ["--log-level-file", DBT_LOG_LEVEL_FILE]
@@ -134,6 +146,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     error = invocation.get_error()
     if error is None:
         record_loaded_seeds(state, fingerprints, target / "run_results.json")
+        record_tested_views(state, views, manifest, target / "run_results.json",
+                            loaded_through.get(dbt_results.SNAPSHOT))
     else:
         if failed:  # the rule and the rows, not only dbt's "Got 2 results, configured to fail if != 0"
             raise dg.Failure(description="\n".join(map(str, failed)),
