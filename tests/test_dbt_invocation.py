@@ -305,3 +305,9 @@ def test_unchanged_staging_views_are_neither_created_nor_tested_again(landed, ma
     assert {view} | own_tests <= ran and LOANS in built
     assert dbt_state.read_view_state(state)[view]["fingerprint"] == dbt_state.view_fingerprints(
         manifest, dbt.DBT_DIR)[view]
+
+    recorded = json.loads((state / dbt_state.VIEW_STATE).read_text())
+    recorded["views"][view]["snapshot_time"] = "2020-01-01 00:00:00+00"  # a lake since deleted and made again
+    (state / dbt_state.VIEW_STATE).write_text(json.dumps(recorded))
+    ran, built, _, _ = build(selection)
+    assert {view} | own_tests <= ran and LOANS in built

@@ -146,7 +146,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     error = invocation.get_error()
     if error is None:
         record_loaded_seeds(state, fingerprints, target / "run_results.json")
-        record_tested_views(state, views, manifest, target / "run_results.json",
+        record_tested_views(settings, state, views, manifest, target / "run_results.json",
                             loaded_through.get(dbt_results.SNAPSHOT))
     else:
         if failed:  # the rule and the rows, not only dbt's "Got 2 results, configured to fail if != 0"

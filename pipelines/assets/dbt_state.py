@@ -6,8 +6,8 @@
 - The fingerprint of each seed as last loaded by a successful build: an unchanged seed is not reloaded and the
   tests that read only seeds do not run again (38 seeds and 442 tests, about 36 s a run at scale 0.1).
 - The fingerprint of each staging view, and the lake snapshot, as of the last successful build that created it and
-  passed every test that reads only it: a view whose files are unchanged and whose raw tables nothing changed since
-  is not created again, nor are those tests run (a new month delivers 13 of the 29 datasets: ~190 nodes, ~5 s).
+  passed its tests (view_tests): a view whose files are unchanged and whose raw tables nothing changed since is not
+  created again, nor are those tests run (a new month delivers 13 of the 29 datasets: ~190 nodes, ~5 s).
 
 A server catalog has no such place: every run then parses in full (or reuses the newest invocation's file) and
 loads every seed, as before.
@@ -234,10 +234,10 @@ def changed_tables(changes: Iterable[str]) -> tuple[set[int], set[str]]:
 
 def unchanged_views(settings: settings_module.Settings, state: Path | None, manifest: Mapping[str, Any],
                     fingerprints: Mapping[str, str]) -> set[str]:
-    """Staging views whose files are as they were at the last successful build that created them and passed the
-    tests reading only them, which the lake has, and whose raw tables no snapshot since then changed (inserted,
-    deleted, created or altered): neither the view nor those tests need run again. With eager indirect selection,
-    none (dbt's exclusion would drag along every test of the view)."""
+    """Staging views whose files are as they were at the last successful build that created them and passed their
+    view_tests, which the lake has, and whose raw tables no snapshot since then changed (inserted, deleted, created
+    or altered): neither the view nor those tests need run again. With eager indirect selection, none (dbt's
+    exclusion would drag along every test of the view)."""
     if os.environ.get("DBT_INDIRECT_SELECTION", "eager").lower() == "eager":
         return set()
     recorded = read_view_state(state)
@@ -247,6 +247,11 @@ def unchanged_views(settings: settings_module.Settings, state: Path | None, mani
     nodes, sources = manifest["nodes"], manifest.get("sources", {})
     since = min(recorded[uid]["snapshot"] for uid in same)
     with reader(settings) as con:  # the metadata catalog's own tables: a few ms, where snapshots() lists them all
+        # a snapshot of this lake, not of one deleted and made again beside the state (its ids start over)
+        known = dict(con.execute(
+            f"SELECT snapshot_id, CAST(snapshot_time AS VARCHAR) FROM {METADATA}.ducklake_snapshot "
+            "WHERE list_contains(?, snapshot_id)", [sorted({recorded[uid]["snapshot"] for uid in same})]).fetchall())
+        same = {uid for uid in same if known.get(recorded[uid]["snapshot"]) == recorded[uid].get("snapshot_time")}
         tables = {(schema, name): table_id for schema, name, table_id in con.execute(f"""
             SELECT s.schema_name, t.table_name, t.table_id
             FROM {METADATA}.ducklake_table t JOIN {METADATA}.ducklake_schema s USING (schema_id)
@@ -274,8 +279,8 @@ def view_exclusions(manifest: Mapping[str, Any], views: Iterable[str]) -> list[s
     return ["fqn:" + ".".join(manifest["nodes"][uid]["fqn"]) for uid in sorted(views)]
 
 
-def record_tested_views(state: Path | None, fingerprints: Mapping[str, str], manifest: Mapping[str, Any],
-                        run_results_path: Path, snapshot: int | None) -> None:
+def record_tested_views(settings: settings_module.Settings, state: Path | None, fingerprints: Mapping[str, str],
+                        manifest: Mapping[str, Any], run_results_path: Path, snapshot: int | None) -> None:
     """After a successful build, ending at lake snapshot ``snapshot``: each staging view it created, and all of whose
     view_tests it ran and passed, is recorded with the files it had when the build started; the others keep their
     record."""
@@ -286,9 +291,12 @@ def record_tested_views(state: Path | None, fingerprints: Mapping[str, str], man
                    json.loads(run_results_path.read_text(encoding="utf-8"))["results"]}
     except (OSError, ValueError, KeyError):
         return
+    with reader(settings) as con:
+        [(snapshot_time,)] = con.execute(f"SELECT CAST(snapshot_time AS VARCHAR) FROM {METADATA}.ducklake_snapshot "
+                                         "WHERE snapshot_id = ?", [snapshot]).fetchall()
     recorded = {uid: v for uid, v in read_view_state(state).items() if uid in fingerprints}
     tests = view_tests(manifest)
     for uid, fingerprint in fingerprints.items():
         if results.get(uid) == "success" and all(results.get(t) in ("pass", "warn") for t in tests.get(uid, ())):
-            recorded[uid] = {"fingerprint": fingerprint, "snapshot": snapshot}
+            recorded[uid] = {"fingerprint": fingerprint, "snapshot": snapshot, "snapshot_time": snapshot_time}
     _replace(state / VIEW_STATE, json.dumps({"views": recorded}, indent=1, sort_keys=True).encode())
