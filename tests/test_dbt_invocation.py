@@ -257,8 +257,7 @@ def test_a_singular_test_whose_sql_changed_has_no_watermark(lake):
                 "config": {"meta": {"tested_by_period": {"inputs": [["fct_x", "report_month", None]]}}}}
 
     results = {"results": [{"unique_id": "test.lakehouse.assert_x", "status": "pass"}]}
-    rows = dbt_results.watermarks(results, {"nodes": {"test.lakehouse.assert_x": node("aaa")}},
-                                  {dbt_results.SNAPSHOT: 7})
+    rows = dbt_results.watermarks(results, {"nodes": {"test.lakehouse.assert_x": node("aaa")}}, {}, 7)
     assert rows == [("test.lakehouse.assert_x", None, None, 7, "aaa")]
     dbt_results.record(lake, [], rows)
     with reader(lake) as con:

@@ -43,7 +43,7 @@ from pipelines.assets.dbt_state import (
     view_exclusions,
     view_fingerprints,
 )
-from pipelines.lake.connection import reader, writer
+from pipelines.lake.connection import current_snapshot, reader, writer
 from pipelines.lake.lock import writer_lock
 from pipelines.lake.meta import create_tables
 from pipelines.quality import dbt_failures, dbt_results
@@ -112,9 +112,10 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         settled = unchanged_views(settings, state, manifest, views)
         exclude += view_exclusions(manifest, settled)
         if settled:
+            left_out = len(only_tests(manifest, settled | skipped)) - len(only_tests(manifest, skipped))
             context.log.info(f"{len(settled)} staging views unchanged, and no rows of theirs, since their tests last "
-                             f"passed: not created again, and {len(only_tests(manifest, settled))} tests that read "
-                             "only them not run again")
+                             f"passed: not created again, and {left_out} tests that read only them (and unchanged "
+                             "seeds) not run again")
         args = [*BUILD_ARGS, "--exclude", " ".join(exclude)] if exclude else [*BUILD_ARGS]
         if not os.environ.get("DBT_LOG_LEVEL_FILE"):
             args += ["--log-level-file", DBT_LOG_LEVEL_FILE]
@@ -128,13 +129,14 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         with reader(settings) as con:  # still under the lock: the rows that were there for the tests to read
             run_results = invocation.get_artifact("run_results.json") if (target / "run_results.json").exists() else {}
             loaded_through = dbt_results.tested_through(con, manifest, run_results)
+            snapshot = current_snapshot(con)
     keep_partial_parse(state, target)
     failed: list[dbt_failures.TestFailure] = []
     # failures too: the catalog shows each test's latest result, and a failing one most of all
     try:
         manifest = invocation.get_artifact("manifest.json")  # run_results: read above, under the lock
         dbt_results.record(settings, dbt_results.test_rows(run_results, manifest),
-                           dbt_results.watermarks(run_results, manifest, loaded_through))
+                           dbt_results.watermarks(run_results, manifest, loaded_through, snapshot))
         with reader(settings) as con:
             failed = dbt_failures.failures(run_results, manifest, DBT_DIR, con)
     except Exception as exc:  # dbt's own error (raised below) matters more than the record of its tests
@@ -146,8 +148,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     error = invocation.get_error()
     if error is None:
         record_loaded_seeds(state, fingerprints, target / "run_results.json")
-        record_tested_views(settings, state, views, manifest, target / "run_results.json",
-                            loaded_through.get(dbt_results.SNAPSHOT))
+        record_tested_views(settings, state, views, manifest, target / "run_results.json", snapshot)
     else:
         if failed:  # the rule and the rows, not only dbt's "Got 2 results, configured to fail if != 0"
             raise dg.Failure(description="\n".join(map(str, failed)),

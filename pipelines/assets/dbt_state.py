@@ -24,7 +24,7 @@ from typing import Any
 
 from pipelines import settings as settings_module
 from pipelines.lake.connection import reader, sqlite_catalog_path
-from pipelines.lake.inspect import METADATA
+from pipelines.lake.inspect import METADATA, catalog_objects
 
 STATE_DIR_NAME = "dbt_state"
 PARTIAL_PARSE = "partial_parse.msgpack"
@@ -138,12 +138,9 @@ def unchanged_seeds(settings: settings_module.Settings, state: Path | None, mani
     if not same:
         return set()
     nodes = manifest["nodes"]
-    with reader(settings) as con:  # from the metadata catalog: the lake's own views load every table (seconds)
-        tables = set(con.execute(f"""
-            SELECT s.schema_name, t.table_name
-            FROM {METADATA}.ducklake_table t JOIN {METADATA}.ducklake_schema s USING (schema_id)
-            WHERE t.end_snapshot IS NULL AND s.end_snapshot IS NULL""").fetchall())
-    return {uid for uid in same if (nodes[uid]["schema"], nodes[uid]["alias"]) in tables}
+    with reader(settings) as con:
+        objects = catalog_objects(con)
+    return {uid for uid in same if objects.get((nodes[uid]["schema"], nodes[uid]["alias"]), ("",))[0] == "table"}
 
 
 def seed_exclusions(manifest: Mapping[str, Any], seeds: Iterable[str]) -> list[str]:
@@ -252,24 +249,18 @@ def unchanged_views(settings: settings_module.Settings, state: Path | None, mani
             f"SELECT snapshot_id, CAST(snapshot_time AS VARCHAR) FROM {METADATA}.ducklake_snapshot "
             "WHERE list_contains(?, snapshot_id)", [sorted({recorded[uid]["snapshot"] for uid in same})]).fetchall())
         same = {uid for uid in same if known.get(recorded[uid]["snapshot"]) == recorded[uid].get("snapshot_time")}
-        tables = {(schema, name): table_id for schema, name, table_id in con.execute(f"""
-            SELECT s.schema_name, t.table_name, t.table_id
-            FROM {METADATA}.ducklake_table t JOIN {METADATA}.ducklake_schema s USING (schema_id)
-            WHERE t.end_snapshot IS NULL AND s.end_snapshot IS NULL""").fetchall()}
-        views = {(schema, name) for schema, name in con.execute(f"""
-            SELECT s.schema_name, v.view_name
-            FROM {METADATA}.ducklake_view v JOIN {METADATA}.ducklake_schema s USING (schema_id)
-            WHERE v.end_snapshot IS NULL AND s.end_snapshot IS NULL""").fetchall()}
+        objects = catalog_objects(con)
         changes = con.execute(f"SELECT snapshot_id, changes_made FROM {METADATA}.ducklake_snapshot_changes "
                               "WHERE snapshot_id > ?", [since]).fetchall()
+    tables = {key: id_ for key, (kind, id_) in objects.items() if kind == "table"}
     unchanged = set()
     for uid in same:
         node = nodes[uid]
         raw = [(sources[s]["schema"], sources[s]["identifier"]) for s in node["depends_on"]["nodes"] if s in sources]
-        if (node["schema"], node["alias"]) not in views or any(table not in tables for table in raw):
+        if objects.get((node["schema"], node["alias"]), ("",))[0] != "view" or any(t not in tables for t in raw):
             continue
         ids, names = changed_tables(c for snapshot, c in changes if snapshot > recorded[uid]["snapshot"])
-        if not any(tables[t] in ids or f'"{t[0]}"."{t[1]}"' in names or f"{t[0]}.{t[1]}" in names for t in raw):
+        if not any(tables[t] in ids or f'"{t[0]}"."{t[1]}"' in names for t in raw):
             unchanged.add(uid)
     return unchanged
 

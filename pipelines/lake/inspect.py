@@ -19,6 +19,23 @@ LATEST_LOADS = f"""
     QUALIFY dense_rank() OVER (PARTITION BY dataset, partition_key ORDER BY finished_at DESC, batch_id DESC) = 1"""
 
 
+# Every live table and view with its catalog id, from the metadata catalog (a few ms: information_schema and the
+# lake's own views load every table's schema).
+LIVE_OBJECTS = f"""
+    SELECT s.schema_name, t.table_name AS name, t.table_id AS id, 'table' AS kind
+    FROM {METADATA}.ducklake_table t JOIN {METADATA}.ducklake_schema s USING (schema_id)
+    WHERE t.end_snapshot IS NULL AND s.end_snapshot IS NULL
+    UNION ALL
+    SELECT s.schema_name, v.view_name, v.view_id, 'view'
+    FROM {METADATA}.ducklake_view v JOIN {METADATA}.ducklake_schema s USING (schema_id)
+    WHERE v.end_snapshot IS NULL AND s.end_snapshot IS NULL"""
+
+
+def catalog_objects(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[str, int]]:
+    """(schema, name) -> (kind, catalog id) of every live table and view (LIVE_OBJECTS)."""
+    return {(schema, name): (kind, id_) for schema, name, id_, kind in con.execute(LIVE_OBJECTS).fetchall()}
+
+
 def lake_objects(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
     """(schema, name, kind) of every table and view the session sees, in the order data flows."""
     rows = con.execute(
@@ -69,15 +86,7 @@ def last_snapshots(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tupl
                for end in ("begin_snapshot", "end_snapshot")]
     catalog_rows = " UNION ALL ".join(sources) + _inlined_touches(con)
     sql = f"""
-        WITH objects AS (
-            SELECT s.schema_name, t.table_name AS name, t.table_id AS id
-            FROM {METADATA}.ducklake_table t JOIN {METADATA}.ducklake_schema s USING (schema_id)
-            WHERE t.end_snapshot IS NULL AND s.end_snapshot IS NULL
-            UNION ALL
-            SELECT s.schema_name, v.view_name, v.view_id
-            FROM {METADATA}.ducklake_view v JOIN {METADATA}.ducklake_schema s USING (schema_id)
-            WHERE v.end_snapshot IS NULL AND s.end_snapshot IS NULL
-        ),
+        WITH objects AS ({LIVE_OBJECTS}),
         changes AS (SELECT snapshot_id, unnest(map_entries(changes)) AS change FROM {LAKE_ALIAS}.snapshots()),
         refs AS (
             SELECT snapshot_id, unnest(change.value) AS ref FROM changes

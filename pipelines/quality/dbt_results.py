@@ -91,14 +91,10 @@ def watermarks_env(con, manifest: Mapping[str, Any]) -> str:
                        for kind, marks in grouped.items()}, separators=(",", ":"))
 
 
-SNAPSHOT = "snapshot"  # tested_through's key for the lake snapshot (a model id has dots)
-
-
 def tested_through(con, manifest: Mapping[str, Any], run_results: Mapping[str, Any]) -> dict[str, str | None]:
     """The newest load time of each model whose load time bounds a test that passed in this build, read right
     after it and still under the writer lock, so no load came between: the rows its tests read are those loaded up
-    to then (one query for all of them); and the lake's snapshot then, under the key ``SNAPSHOT``. A model the
-    build failed to create has none."""
+    to then (one query for all of them). A model the build failed to create has none."""
     existing = {(schema, name) for schema, name, _kind in lake_objects(con)}
     nodes = manifest["nodes"]
     models = {uid: (nodes[uid]["schema"], nodes[uid].get("alias") or nodes[uid]["name"], column)
@@ -106,7 +102,7 @@ def tested_through(con, manifest: Mapping[str, Any], run_results: Mapping[str, A
               for uid, column in load_time_inputs(nodes[r["unique_id"]], nodes) if uid in nodes}
     sql = " UNION ALL ".join(f"SELECT '{uid}', CAST(max({quote(column)}) AS VARCHAR) FROM {quote(schema)}.{quote(name)}"
                              for uid, (schema, name, column) in models.items() if (schema, name) in existing)
-    return {**(dict(con.execute(sql).fetchall()) if sql else {}), SNAPSHOT: current_snapshot(con)}
+    return dict(con.execute(sql).fetchall()) if sql else {}
 
 
 def test_rows(run_results: dict[str, Any], manifest: dict[str, Any]) -> list[tuple]:
@@ -125,10 +121,10 @@ def test_rows(run_results: dict[str, Any], manifest: dict[str, Any]) -> list[tup
     return rows
 
 
-def watermarks(run_results: dict[str, Any], manifest: dict[str, Any],
-               loaded_through: Mapping[str, Any]) -> list[tuple[str, str | None, str | None, int | None, str]]:
+def watermarks(run_results: dict[str, Any], manifest: dict[str, Any], loaded_through: Mapping[str, str | None],
+               snapshot: int) -> list[tuple[str, str | None, str | None, int | None, str]]:
     """(test id, model, load time read up to, snapshot read, SQL checksum) of every test that passed and reads
-    by load time or by snapshot (``loaded_through``: tested_through's)."""
+    by load time (``loaded_through``: tested_through's) or by snapshot (``snapshot``: the lake's, read with it)."""
     nodes, rows = manifest["nodes"], []
     for result in run_results.get("results", []):
         node = nodes.get(result["unique_id"], {})
@@ -138,9 +134,9 @@ def watermarks(run_results: dict[str, Any], manifest: dict[str, Any],
         loaded = [loaded_through.get(uid) for uid, _column in inputs]
         # rows loaded later carry later load times than any input's newest: the newest of them bounds them all
         through = max(loaded) if loaded and None not in loaded else None
-        snapshot = loaded_through.get(SNAPSHOT) if reads_since_snapshot(node, nodes) else None
-        if through is not None or snapshot is not None:
-            rows.append((result["unique_id"], node.get("attached_node"), through, snapshot,
+        read = snapshot if reads_since_snapshot(node, nodes) else None
+        if through is not None or read is not None:
+            rows.append((result["unique_id"], node.get("attached_node"), through, read,
                          node.get("checksum", {}).get("checksum", "")))
     return rows
 
