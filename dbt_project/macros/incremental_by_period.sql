@@ -19,7 +19,12 @@
     in their place is not known when files are chosen: a year's rebuild of the PCAF attribution read all 105 M
     loan rows at scale 1 to keep 16 M). A period a month behind (month M also needs M - 1) is asked for as
     `periods_to_rebuild('report_month', months_before=1)`, which shifts the constants rather than the column,
-    so the files are still skipped. Inputs not listed
+    so the files are still skipped. A period that is a year of a date column (`year(report_month)`) is asked for with
+    `periods_to_rebuild(<year expression>, year_of='report_month')`, which adds a range on the date itself: DuckLake
+    can skip files on the range, not on the year of it. An input whose rows belong to no one period (a register
+    such as the enterprise registry, whose rows every year reads) is declared with the period none:
+    ['stg_enterprise__registries', none, '_loaded_at'] rebuilds every period the model holds when it has new rows.
+    Inputs not listed
     (reference data, parameters in seeds) are not watched: after changing them, rebuild with
     `lakehouse dbt build --full-refresh --select <model>`, or name periods with
     `--vars '{rebuild_periods: ["2020-12-01"]}'` (a period's text, e.g. a month's first day or a year).
@@ -52,13 +57,16 @@
 {#- A predicate on `period`, an expression over the rows being filtered that gives the model's period they feed:
     true for every row on a full build, else for the periods to recompute. With months_before = n (a month
     column), for the rows n months before a period to recompute. -#}
-{% macro periods_to_rebuild(period, watermark_column='inputs_loaded_at', months_before=0) -%}
+{% macro periods_to_rebuild(period, watermark_column='inputs_loaded_at', months_before=0, year_of=none) -%}
     {%- if execute and is_incremental() -%}
     {%- if this is not string and watermark_column not in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
         {{ exceptions.raise_compiler_error(this ~ " has no " ~ watermark_column ~ " column: it was built before it was"
             ~ " kept period by period. Rebuild it once: lakehouse dbt build --full-refresh --select " ~ this.identifier) }}
     {%- endif -%}
     {{ period_is_rebuilt(period, period_inputs(), this, watermark_column, months_before) }}
+    {%- if year_of and this is not string %}
+    {{ within_touched_years(year_of, rebuilt_periods(period_inputs(), this, watermark_column)) }}
+    {%- endif -%}
     {%- else -%}
     1 = 1
     {%- endif -%}
@@ -97,14 +105,31 @@
 {% macro rebuilt_periods_sql(input_relations, target, watermark_column='inputs_loaded_at') -%}
     {%- for relation, input_period, loaded_at in input_relations %}
         {% if not loop.first %}union {% endif -%}
-        select cast({{ input_period }} as {{ dbt.type_string() }})
-        from {{ relation }}
-        where {{ loaded_at }} > {{ incremental_watermark(target, watermark_column) }}
-        group by {{ input_period }}
+        {{ input_periods_sql(relation, input_period, loaded_at, target, watermark_column) }}
     {%- endfor %}
     {%- for named in var('rebuild_periods', []) %}
         union select '{{ named }}'
     {%- endfor %}
+{%- endmacro %}
+
+
+{#- The periods one input's rows loaded after the watermark feed, as text: the periods of those rows, or, for an
+    input declared without a period (a register every period reads), every period the model holds if it has any. -#}
+{% macro input_periods_sql(relation, input_period, loaded_at, target, watermark_column='inputs_loaded_at') -%}
+    {%- if input_period is none -%}
+        {%- set period_column = config.get('unique_key') -%}
+        select cast({{ period_column }} as {{ dbt.type_string() }})
+        from {{ target }}
+        where exists (
+            select 1 from {{ relation }}
+            where {{ loaded_at }} > {{ incremental_watermark(target, watermark_column) }})
+        group by {{ period_column }}
+    {%- else -%}
+        select cast({{ input_period }} as {{ dbt.type_string() }})
+        from {{ relation }}
+        where {{ loaded_at }} > {{ incremental_watermark(target, watermark_column) }}
+        group by {{ input_period }}
+    {%- endif -%}
 {%- endmacro %}
 
 

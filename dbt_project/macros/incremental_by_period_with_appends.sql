@@ -76,10 +76,7 @@
     {%- for relation, input_period, loaded_at in period_inputs() %}
     {%- if period_input_name(loop.index0) != appends['input'] %}
     union
-    select cast({{ input_period }} as {{ dbt.type_string() }})
-    from {{ relation }}
-    where {{ loaded_at }} > {{ incremental_watermark(this) }}
-    group by {{ input_period }}
+    {{ input_periods_sql(relation, input_period, loaded_at, this) }}
     {%- endif %}{% endfor %}
     {%- for named in var('rebuild_periods', []) %}
     union

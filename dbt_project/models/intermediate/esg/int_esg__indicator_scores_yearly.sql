@@ -12,12 +12,19 @@
 --   contribution     = effective_weight × score;  Σ contributions of a firm-year = its total score (0-100)
 -- model_weight = W_dim × w is the indicator's weight in the full model; Σ over indicators present is the mart's
 -- score_weight_covered.
+-- Kept year by year (macro incremental_by_period) as the values it scores: a year is recomputed when its values are;
+-- inputs_loaded_at is theirs. The seeds (indicators, weights, bands) are parameters: after changing one, run a
+-- --full-refresh.
+
+{{ config(**incremental_by_period('year', inputs=[
+    ['int_esg__indicator_values_yearly', 'year', 'inputs_loaded_at']])) }}
 
 with
 
 indicator_values as (
 
     select * from {{ ref('int_esg__indicator_values_yearly') }}
+    where {{ periods_to_rebuild('year') }}
 
 ),
 
@@ -59,6 +66,7 @@ scored as (
         indicator_values.raw_value,
         indicator_values.raw_label,
         indicator_values.missing_input,
+        indicator_values.inputs_loaded_at,
         case indicators.scoring_rule
             when 'linear' then
                 case when indicator_values.raw_value is not null then
@@ -156,7 +164,8 @@ final as (
         case when score is not null
             then cast(round(cast(dimension_weight * indicator_weight * score as decimal(38, 18))
                             / (dimensions_weight_present * dimension_weight_present), 4) as decimal(9, 4))
-        end as contribution
+        end as contribution,
+        inputs_loaded_at
     from present_in_total
 
 )

@@ -15,6 +15,28 @@
 -- for the firm. Every (enterprise, year, indicator of the seed) has a row; raw_value is null where the input has no
 -- value, and missing_input then names the input (never a 0 by accident). Public registers (penalties, dishonest
 -- debtors) are complete lists: no record there is a value, the seed's absent_record_value (0).
+-- Kept year by year (macro incremental_by_period): a year is recomputed when an input of it is delivered (or delivered
+-- again): a loan report of one of its months, a financial statement of it or of the year before (S01), its energy
+-- data, delivered indicators, tax ratings, penalties or carbon-intensity benchmarks; every year is recomputed when a
+-- register every year reads has new rows (the enterprise registry, the dishonest-debtor list, the industry codes).
+-- E04 comes from fct_carbon_efficiency_yearly, a table rebuilt whole every run: its inputs are watched here instead
+-- (registry, energy, financials, benchmarks, industry codes; its seed, as every seed, asks for a --full-refresh).
+-- inputs_loaded_at is the newest load time among the year's inputs and those registers.
+
+{%- set loan_year = "cast(extract(year from report_month) as integer)" %}
+{%- set penalty_year = "cast(extract(year from decision_date) as integer)" %}
+{{ config(**incremental_by_period('year', inputs=[
+    ['stg_enterprise__registries', none, '_loaded_at'],
+    ['stg_public__dishonest_debtors', none, '_loaded_at'],
+    ['stg_public__industry_codes', none, '_loaded_at'],
+    ['stg_enterprise__financials', 'year', '_loaded_at'],
+    ['stg_enterprise__financials', 'year + 1', '_loaded_at'],
+    ['stg_enterprise__energy_emissions', 'year', '_loaded_at'],
+    ['stg_enterprise__esg_indicators', 'year', '_loaded_at'],
+    ['stg_public__tax_credit_ratings', 'rating_year', '_loaded_at'],
+    ['stg_public__environmental_penalties', penalty_year, '_loaded_at'],
+    ['stg_public__carbon_intensity_benchmarks', 'benchmark_year', '_loaded_at'],
+    ['stg_bank__loans', loan_year, 'loaded_at']])) }}
 
 with
 
@@ -36,28 +58,32 @@ params as (
 
 registry as (
 
-    select credit_code from {{ ref('stg_enterprise__registries') }}
+    select credit_code, _loaded_at from {{ ref('stg_enterprise__registries') }}
 
 ),
 
+-- the years to compute and the years before them (S01)
 financials as (
 
-    select credit_code, year, value_added_yuan, employees, total_assets_yuan, total_liabilities_yuan
+    select credit_code, year, value_added_yuan, employees, total_assets_yuan, total_liabilities_yuan, _loaded_at
     from {{ ref('stg_enterprise__financials') }}
+    where {{ periods_to_rebuild('year') }} or {{ periods_to_rebuild('year + 1') }}
 
 ),
 
 energy as (
 
-    select credit_code, year, energy_consumption_tce
+    select credit_code, year, energy_consumption_tce, _loaded_at
     from {{ ref('stg_enterprise__energy_emissions') }}
+    where {{ periods_to_rebuild('year') }}
 
 ),
 
 delivered as (
 
-    select credit_code, year, indicator_code, value
+    select credit_code, year, indicator_code, value, _loaded_at
     from {{ ref('stg_enterprise__esg_indicators') }}
+    where {{ periods_to_rebuild('year') }}
 
 ),
 
@@ -65,25 +91,29 @@ carbon_efficiency as (
 
     select credit_code, year, carbon_efficiency_grade, missing_inputs
     from {{ ref('fct_carbon_efficiency_yearly') }}
+    where {{ periods_to_rebuild('year') }}
 
 ),
 
 tax_ratings as (
 
-    select credit_code, rating_year as year, credit_rating, score
+    select credit_code, rating_year as year, credit_rating, score, _loaded_at
     from {{ ref('stg_public__tax_credit_ratings') }}
+    where {{ periods_to_rebuild('rating_year') }}
 
 ),
 
 penalties as (
 
-    select credit_code, cast(extract(year from decision_date) as integer) as year, count(*) as decisions
+    select credit_code, {{ penalty_year }} as year, count(*) as decisions, max(_loaded_at) as loaded_at
     from {{ ref('stg_public__environmental_penalties') }}
     where credit_code is not null
-    group by credit_code, cast(extract(year from decision_date) as integer)
+        and {{ periods_to_rebuild(penalty_year) }}
+    group by credit_code, {{ penalty_year }}
 
 ),
 
+-- every listing: one published years ago may still be in force in a year computed now
 dishonest as (
 
     select
@@ -100,12 +130,46 @@ loans as (
 
     select
         borrower_id as credit_code,
-        cast(extract(year from report_month) as integer) as year,
+        {{ loan_year }} as year,
         sum(balance_yuan) as balance_yuan,
-        sum(case when is_green then balance_yuan else 0 end) as green_balance_yuan
+        sum(case when is_green then balance_yuan else 0 end) as green_balance_yuan,
+        max(loaded_at) as loaded_at
     from {{ ref('stg_bank__loans') }}
     where borrower_type = '企业'
-    group by borrower_id, cast(extract(year from report_month) as integer)
+        and {{ periods_to_rebuild(loan_year, year_of='report_month') }}
+    group by borrower_id, {{ loan_year }}
+
+),
+
+-- the newest load among each year's inputs (a financial statement also counts for the next year, S01), and among
+-- the registers every year reads
+year_loads as (
+
+    select year, max(loaded_at) as loaded_at
+    from (
+        select year, _loaded_at as loaded_at from financials
+        union all select year + 1, _loaded_at from financials
+        union all select year, _loaded_at from energy
+        union all select year, _loaded_at from delivered
+        union all select year, _loaded_at from tax_ratings
+        union all select year, loaded_at from penalties
+        union all
+        select benchmark_year, _loaded_at from {{ ref('stg_public__carbon_intensity_benchmarks') }}
+        where {{ periods_to_rebuild('benchmark_year') }}
+        union all select year, loaded_at from loans
+    ) as loads
+    group by year
+
+),
+
+register_loads as (
+
+    select max(loaded_at) as loaded_at
+    from (
+        select max(_loaded_at) as loaded_at from registry
+        union all select max(_loaded_at) from {{ ref('stg_public__dishonest_debtors') }}
+        union all select max(_loaded_at) from {{ ref('stg_public__industry_codes') }}
+    ) as loads
 
 ),
 
@@ -129,6 +193,7 @@ firm_years as (
     inner join registry on registry.credit_code = any_input.credit_code
     cross join params
     where any_input.year between params.first_year and params.last_year
+        and {{ periods_to_rebuild('any_input.year') }}  -- not the years before, read for S01
 
 ),
 
@@ -260,9 +325,12 @@ final as (
             when all_values.indicator_code is null and indicators.absent_record_value is null
                 then indicators.input_name
             else all_values.missing_input
-        end as missing_input
+        end as missing_input,
+        greatest(year_loads.loaded_at, register_loads.loaded_at) as inputs_loaded_at
     from firm_years
     cross join indicators
+    cross join register_loads
+    left join year_loads on year_loads.year = firm_years.year
     left join all_values
         on all_values.credit_code = firm_years.credit_code
         and all_values.year = firm_years.year

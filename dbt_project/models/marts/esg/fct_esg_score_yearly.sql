@@ -6,14 +6,20 @@
 --                    (int_esg__indicator_scores_yearly), given only when score_weight_covered >= the seed's
 --                    min_score_weight_covered; else null, with missing_inputs naming the gaps
 --   grade          = the band of esg_grade_bands with the highest min_score <= total
--- Kept as a plain table (rebuilt in full): it is small (one row per firm-year), S01 compares a year with the one
--- before, and the public registers it reads (penalties, dishonest debtors) are not delivered by year.
+-- Kept year by year (macro incremental_by_period): a year is recomputed when its indicator scores are (which follow
+-- every input of the year and the registers every year reads), and every year when the registry (names, industry,
+-- district) has new rows. inputs_loaded_at is the scores' (which includes the registry's newest load).
+
+{{ config(**incremental_by_period('year', inputs=[
+    ['int_esg__indicator_scores_yearly', 'year', 'inputs_loaded_at'],
+    ['stg_enterprise__registries', none, '_loaded_at']])) }}
 
 with
 
 scores as (
 
     select * from {{ ref('int_esg__indicator_scores_yearly') }}
+    where {{ periods_to_rebuild('year') }}
 
 ),
 
@@ -83,7 +89,8 @@ totals as (
         cast(coalesce(sum(case when score is not null then model_weight end), 0) as decimal(9, 6))
             as score_weight_covered,
         cast(sum(case when score is not null then 1 else 0 end) as integer) as indicators_scored,
-        cast(count(*) as integer) as indicators_in_model
+        cast(count(*) as integer) as indicators_in_model,
+        max(inputs_loaded_at) as inputs_loaded_at
     from scores
     group by credit_code, year
 
@@ -125,7 +132,8 @@ final as (
         totals.score_weight_covered,
         totals.indicators_scored,
         totals.indicators_in_model,
-        gaps.missing_inputs
+        gaps.missing_inputs,
+        totals.inputs_loaded_at
     from totals
     cross join params
     inner join sub_scores
