@@ -77,6 +77,82 @@ def test_a_reloaded_month_without_green_loans_is_emptied_and_other_months_are_un
             assert changes(con, schema, table, settled) == []
 
 
+# --- the ESG models, kept year by year: a year with its inputs, every year with a register --------------------------
+
+ESG = [("intermediate", "int_esg__indicator_values_yearly"), ("intermediate", "int_esg__indicator_scores_yearly"),
+       ("marts", "fct_esg_score_yearly")]
+
+
+def run_esg(settings, *args):
+    target = settings.root / "dbt_target"
+    return cli.main(["dbt", "run", "--quiet", "--target-path", str(target), "--log-path", str(target),
+                     "--select", *[table for _schema, table in ESG], *args])
+
+
+def years_changed(con, since) -> dict[str, list[int]]:
+    """The years each ESG model deleted or inserted rows of after snapshot ``since``."""
+    if current_snapshot(con) == since:
+        return {table: [] for _schema, table in ESG}
+    return {table: [y for (y,) in con.execute(
+        "SELECT DISTINCT year FROM ducklake_table_changes('lake', ?, ?, ?, ?) ORDER BY 1",
+        [schema, table, since + 1, current_snapshot(con)]).fetchall()] for schema, table in ESG}
+
+
+def test_esg_years_are_rebuilt_with_their_inputs_and_all_of_them_with_the_registry(lake):
+    assert run_esg(lake) == 0  # whatever earlier tests delivered
+    with reader(lake) as con:
+        years = [y for (y,) in con.execute(
+            "SELECT DISTINCT year FROM marts.fct_esg_score_yearly ORDER BY 1").fetchall()]
+        assert years == [2019, 2020], years  # the template's: tax ratings of 2019, the rest of 2020
+        settled = current_snapshot(con)
+    assert run_esg(lake) == 0  # nothing new: nothing written
+    with reader(lake) as con:
+        assert years_changed(con, settled) == {table: [] for _schema, table in ESG}
+
+    with writer(lake) as con:  # ratings of 2019 corrected: 2019 alone
+        con.execute("UPDATE raw.public__tax_credit_ratings SET score = score - 1, _loaded_at = now() "
+                    "WHERE rating_year = 2019")
+        before = current_snapshot(con)
+    assert run_esg(lake) == 0
+    with reader(lake) as con:
+        assert years_changed(con, before) == {table: [2019] for _schema, table in ESG}
+
+    # statements of 2019 delivered late: 2019, and 2020, whose S01 (employees against the year before) they complete
+    with writer(lake) as con:
+        firms = [c for (c,) in con.execute(
+            "SELECT credit_code FROM raw.enterprise__financials WHERE year = 2020 AND employees > 0 "
+            "ORDER BY credit_code LIMIT 3").fetchall()]
+        con.execute("INSERT INTO raw.enterprise__financials SELECT * REPLACE (2019 AS year, "
+                    "employees + 1 AS employees, now() AS _loaded_at) FROM raw.enterprise__financials "
+                    "WHERE year = 2020 AND list_contains(?, credit_code)", [firms])
+        before = current_snapshot(con)
+    assert run_esg(lake) == 0
+    with reader(lake) as con:
+        assert years_changed(con, before) == {table: [2019, 2020] for _schema, table in ESG}
+        s01 = con.execute("SELECT count(raw_value) FROM intermediate.int_esg__indicator_values_yearly "
+                          "WHERE indicator_code = 'S01' AND year = 2020 AND list_contains(?, credit_code)",
+                          [firms]).fetchone()[0]
+        assert s01 == len(firms) == 3
+
+    # a new dump of the registry (a firm renamed): every year, and the name in each of them
+    with writer(lake) as con:
+        renamed = con.execute("SELECT credit_code FROM marts.fct_esg_score_yearly GROUP BY 1 "
+                              "HAVING count(*) = 2 ORDER BY 1 LIMIT 1").fetchone()[0]
+        con.execute("UPDATE raw.enterprise__registry SET enterprise_name = '湖州改名测试有限公司', _loaded_at = now() "
+                    "WHERE credit_code = ?", [renamed])
+        before = current_snapshot(con)
+    assert run_esg(lake) == 0
+    with reader(lake) as con:
+        assert years_changed(con, before) == {table: [2019, 2020] for _schema, table in ESG}
+        assert con.execute("SELECT list(DISTINCT enterprise_name) FROM marts.fct_esg_score_yearly "
+                           "WHERE credit_code = ?", [renamed]).fetchone()[0] == ["湖州改名测试有限公司"]
+        run_by_run = {table: contents(con, schema, table) for schema, table in ESG}
+
+    assert run_esg(lake, "--full-refresh") == 0  # and what the runs kept is what a rebuild computes
+    with reader(lake) as con:
+        assert {table: contents(con, schema, table) for schema, table in ESG} == run_by_run
+
+
 # --- every model kept period by period: built run by run, it holds what a full rebuild computes ---------------------
 
 def incremental_models() -> list[tuple[str, str]]:
