@@ -267,6 +267,34 @@ def test_a_singular_test_whose_sql_changed_has_no_watermark(lake):
     assert edited == {"load_time": {}, "snapshot": {}}
 
 
+def test_a_test_whose_seed_changed_has_no_watermark(lake):
+    """A test of the loans against a seed (every product mapped) that passed on the months loaded so far reads every
+    month again once the seed is edited: a mapping removed there may fail a product it passed before."""
+    from pipelines.quality import dbt_results
+
+    def nodes(seed_checksum: str) -> dict:
+        return {"test.lakehouse.assert_mapped": {
+                    "resource_type": "test", "package_name": "lakehouse",
+                    "checksum": {"name": "sha256", "checksum": "aaa"},
+                    "depends_on": {"nodes": ["model.lakehouse.stg_x", "seed.lakehouse.mapping"]},
+                    "config": {"meta": {"tested_by_period": {"inputs": [["stg_x", "report_month", "loaded_at"]]}}}},
+                "model.lakehouse.stg_x": {"resource_type": "model", "schema": "staging", "name": "stg_x"},
+                "seed.lakehouse.mapping": {"resource_type": "seed", "checksum": {"name": "sha256",
+                                                                                  "checksum": seed_checksum}}}
+
+    results = {"results": [{"unique_id": "test.lakehouse.assert_mapped", "status": "pass"}]}
+    rows = dbt_results.watermarks(results, {"nodes": nodes("s1")},
+                                  {"model.lakehouse.stg_x": "2026-11-29 10:00:00+00"}, 9)
+    [(_test, _model, through, snapshot, checksum)] = rows
+    assert (through, snapshot) == ("2026-11-29 10:00:00+00", 9) and checksum not in ("aaa", "s1")
+    dbt_results.record(lake, [], rows)
+    with reader(lake) as con:
+        kept = json.loads(dbt_results.watermarks_env(con, {"nodes": nodes("s1")}))
+        edited = json.loads(dbt_results.watermarks_env(con, {"nodes": nodes("s2")}))
+    assert kept["snapshot"] == {"9": "assert_mapped"} and list(kept["load_time"].values()) == ["assert_mapped"]
+    assert edited == {"load_time": {}, "snapshot": {}}
+
+
 MAPPED_TEST = "test.lakehouse.assert_pcaf_asset_class_of_product__every_product_mapped"
 
 

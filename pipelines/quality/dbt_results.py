@@ -20,6 +20,7 @@ files before it, where a subquery on the table cost every test a read of it and 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -58,6 +59,17 @@ def load_time_inputs(node: Mapping[str, Any], nodes: Mapping[str, Any]) -> list[
     return [(f"model.{node['package_name']}.{name}", column) for name, _period, column in period_inputs(node) if column]
 
 
+def watermark_checksum(node: Mapping[str, Any], nodes: Mapping[str, Any]) -> str:
+    """What a test's watermark holds for: its SQL (a singular test keeps its unique_id when edited) and the seeds it
+    reads (a seed edited since the pass, such as a mapping of products to asset classes, may fail rows the test
+    passed before: those are read again). A test that reads no seed keeps its SQL's checksum."""
+    checksum = node.get("checksum", {}).get("checksum", "")
+    seeds = sorted(f"{uid}={nodes[uid].get('checksum', {}).get('checksum', '')}"
+                   for uid in node.get("depends_on", {}).get("nodes", [])
+                   if nodes.get(uid, {}).get("resource_type") == "seed")
+    return hashlib.sha256(" ".join([checksum, *seeds]).encode()).hexdigest() if seeds else checksum
+
+
 def reads_since_snapshot(node: Mapping[str, Any], nodes: Mapping[str, Any]) -> bool:
     """Whether the test reads only what was inserted after the snapshot it last passed on: a generic test on an
     incremental model, or a singular test declaring its periods' inputs."""
@@ -73,14 +85,14 @@ WATERMARKS_ENV = "LAKEHOUSE_DBT_TEST_WATERMARKS"
 
 def watermarks_env(con, manifest: Mapping[str, Any]) -> str:
     """Every test's watermarks as WATERMARKS_ENV's value (read under the writer lock, before dbt runs); a test not
-    in ``manifest``, or whose SQL changed since, has none."""
+    in ``manifest``, or whose SQL or seeds changed since (``watermark_checksum``), has none."""
     grouped: dict[str, dict[str, list[str]]] = {"load_time": {}, "snapshot": {}}
     if ("meta", "dbt_test_watermarks", "table") in lake_objects(con):  # else a lake no pipeline run has built yet
         nodes = manifest.get("nodes", {})
         for test_id, through, snapshot, checksum in con.execute(
                 "SELECT test_id, CAST(tested_through AS VARCHAR), tested_through_snapshot, coalesce(checksum, '') "
                 "FROM meta.dbt_test_watermarks ORDER BY test_id").fetchall():
-            if test_id not in nodes or nodes[test_id].get("checksum", {}).get("checksum", "") != checksum:
+            if test_id not in nodes or watermark_checksum(nodes[test_id], nodes) != checksum:
                 continue
             key = test_id.rsplit(".", 1)[-1]
             if through is not None:
@@ -123,7 +135,7 @@ def test_rows(run_results: dict[str, Any], manifest: dict[str, Any]) -> list[tup
 
 def watermarks(run_results: dict[str, Any], manifest: dict[str, Any], loaded_through: Mapping[str, str | None],
                snapshot: int) -> list[tuple[str, str | None, str | None, int | None, str]]:
-    """(test id, model, load time read up to, snapshot read, SQL checksum) of every test that passed and reads
+    """(test id, model, load time read up to, snapshot read, watermark_checksum) of every test that passed and reads
     by load time (``loaded_through``: tested_through's) or by snapshot (``snapshot``: the lake's, read with it)."""
     nodes, rows = manifest["nodes"], []
     for result in run_results.get("results", []):
@@ -137,7 +149,7 @@ def watermarks(run_results: dict[str, Any], manifest: dict[str, Any], loaded_thr
         read = snapshot if reads_since_snapshot(node, nodes) else None
         if through is not None or read is not None:
             rows.append((result["unique_id"], node.get("attached_node"), through, read,
-                         node.get("checksum", {}).get("checksum", "")))
+                         watermark_checksum(node, nodes)))
     return rows
 
 
