@@ -114,7 +114,8 @@
 
 
 {#- The periods one input's rows loaded after the watermark feed, as text: the periods of those rows, or, for an
-    input declared without a period (a register every period reads), every period the model holds if it has any. -#}
+    input declared without a period (a register every period reads), every period the model holds if it has any.
+    A row whose period expression is null feeds no period (a market-data row of a month the model does not read). -#}
 {% macro input_periods_sql(relation, input_period, loaded_at, target, watermark_column='inputs_loaded_at') -%}
     {%- if input_period is none -%}
         {%- set period_column = config.get('unique_key') -%}
@@ -128,6 +129,7 @@
         select cast({{ input_period }} as {{ dbt.type_string() }})
         from {{ relation }}
         where {{ loaded_at }} > {{ incremental_watermark(target, watermark_column) }}
+            and {{ input_period }} is not null
         group by {{ input_period }}
     {%- endif -%}
 {%- endmacro %}

@@ -15,15 +15,18 @@
 -- is attributed), is_factor_capped says where. A factor that cannot be computed is null, missing_inputs says why.
 -- Kept year by year (macro incremental_by_period_with_appends): a bank's month newer than every month the year holds
 -- for that bank replaces the rows of the loans it reports; any other (re)delivery of a loan report, financial
--- statement or market-data row of a year recomputes the year. inputs_loaded_at is the newest load time among the
--- loan report row the outstanding is taken from and the borrower's financial and market-data rows.
+-- statement or December market-data row of a year recomputes the year (the year-end market cap is December's: the
+-- other months' rows change nothing here, and rebuilt the year every month before, issue 9). inputs_loaded_at is the
+-- newest load time among the loan report row the outstanding is taken from and the borrower's financial and
+-- market-data rows.
 
 {%- set loan_year = "cast(extract(year from report_month) as integer)" %}
 {%- set trade_year = "cast(extract(year from trade_month) as integer)" %}
+{%- set december_trade_year = "case when extract(month from trade_month) = 12 then " ~ trade_year ~ " end" %}
 {%- set watched = [
     ['stg_bank__loans', loan_year, 'loaded_at'],
     ['stg_enterprise__financials', 'year', '_loaded_at'],
-    ['stg_enterprise__market_data', trade_year, '_loaded_at'],
+    ['stg_enterprise__market_data', december_trade_year, '_loaded_at'],
 ] %}
 {{ config(**incremental_by_period_with_appends('year', inputs=watched, appends={
     'input': 'stg_bank__loans', 'month': 'report_month', 'loaded_at': 'loaded_at', 'latest': 'outstanding_month',
