@@ -3,13 +3,13 @@
 {#- Over a group's scored criteria (criterion_code, criterion_seq, points_awarded, evidence): the evidence text,
     "<criterion> +<points>: <evidence>" in criterion order, "missing" for a criterion whose input is missing. -#}
 {% macro scorecard_evidence() -%}
-    {{ dbt.listagg(
+    {{ ordered_listagg(
         dbt.concat([
             'criterion_code', "' '",
             "case when points_awarded is null then 'missing' else "
                 ~ dbt.concat(["'+'", "cast(points_awarded as " ~ dbt.type_string() ~ ")"]) ~ " end",
             "': '", 'evidence']),
-        "'; '", 'order by criterion_seq') }}
+        "'; '", 'criterion_seq') }}
 {%- endmacro %}
 
 {#- The best level a number of points reaches, against the levels seed cross-joined as `levels` (level_seq 1 has

@@ -46,7 +46,7 @@ totals as (
             as no_environmental_penalty_points,
         max(case when criterion_code = 'green_bond' then points_awarded end) as green_bond_points,
         {{ scorecard_evidence() }} as evidence,
-        {{ dbt.listagg('missing_input', "', '", 'order by criterion_seq') }} as missing_inputs
+        {{ ordered_listagg('missing_input', "', '", 'criterion_seq') }} as missing_inputs
     from criteria
     group by credit_code, year
 

@@ -87,14 +87,24 @@ loan_rows as (
 
 ),
 
+-- each loan of a project once, then the project: two plain aggregates, where a count(distinct bank|loan) over every
+-- loan row took 4.6 of the model's 6.9 s at scale 1 (issue 9)
+project_loans as (
+
+    select project_id, bank_code, loan_id, min(report_month) as first_month, max(report_month) as last_month
+    from loan_rows
+    group by project_id, bank_code, loan_id
+
+),
+
 loan_project_totals as (
 
     select
         project_id,
-        min(report_month) as first_month,
-        max(report_month) as last_month,
-        count(distinct {{ dbt.concat(['bank_code', "'|'", 'loan_id']) }}) as financing_count
-    from loan_rows
+        min(first_month) as first_month,
+        max(last_month) as last_month,
+        count(*) as financing_count
+    from project_loans
     group by project_id
 
 ),
@@ -381,7 +391,7 @@ totals as (
                                  then points_available end), 0)
              as decimal(9, 2)) as max_possible_points,
         {{ scorecard_evidence() }} as evidence,
-        {{ dbt.listagg('missing_input', "', '", 'order by criterion_seq') }} as missing_inputs_all
+        {{ ordered_listagg('missing_input', "', '", 'criterion_seq') }} as missing_inputs_all
     from scored
     group by project_source, project_id
 
