@@ -22,15 +22,15 @@ loans as (
 
 ),
 
--- the whole history (not only the months rebuilt): a first loan is a first across all months
+-- the whole history (not only the months rebuilt): a first loan is a first across all months; read from the
+-- earliest origination of each firm and month (built before this model in the same run), not every loan report
 enterprise_first_loans as (
 
     select
-        borrower_id as credit_code,
-        {{ dbt.date_trunc('month', 'min(origination_date)') }} as first_loan_month
-    from {{ ref('stg_bank__loans') }}
-    where borrower_type = '企业'
-    group by borrower_id
+        credit_code,
+        {{ dbt.date_trunc('month', 'min(earliest_origination_date)') }} as first_loan_month
+    from {{ ref('int_financial_operation__enterprise_originations_monthly') }}
+    group by credit_code
 
 ),
 
