@@ -117,6 +117,19 @@ def test_esg_years_are_rebuilt_with_their_inputs_and_all_of_them_with_the_regist
     with reader(lake) as con:
         assert years_changed(con, before) == {table: [2019] for _schema, table in ESG}
 
+    # loans of persons reported again: no ESG value reads them, yet they rebuild 2020 once, and only once
+    with writer(lake) as con:
+        assert con.execute("UPDATE raw.bank__loans SET _loaded_at = now() WHERE borrower_type = '个人' "
+                           "AND report_month = DATE '2020-11-01'").fetchone()[0] > 0
+        before = current_snapshot(con)
+    assert run_esg(lake) == 0
+    with reader(lake) as con:
+        assert years_changed(con, before) == {table: [2020] for _schema, table in ESG}
+        before = current_snapshot(con)
+    assert run_esg(lake) == 0
+    with reader(lake) as con:
+        assert years_changed(con, before) == {table: [] for _schema, table in ESG}
+
     # statements of 2019 delivered late: 2019, and 2020, whose S01 (employees against the year before) they complete
     with writer(lake) as con:
         firms = [c for (c,) in con.execute(

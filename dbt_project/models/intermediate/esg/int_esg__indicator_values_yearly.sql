@@ -105,7 +105,7 @@ tax_ratings as (
 
 penalties as (
 
-    select credit_code, {{ penalty_year }} as year, count(*) as decisions, max(_loaded_at) as loaded_at
+    select credit_code, {{ penalty_year }} as year, count(*) as decisions
     from {{ ref('stg_public__environmental_penalties') }}
     where credit_code is not null
         and {{ periods_to_rebuild(penalty_year) }}
@@ -132,8 +132,7 @@ loans as (
         borrower_id as credit_code,
         {{ loan_year }} as year,
         sum(balance_yuan) as balance_yuan,
-        sum(case when is_green then balance_yuan else 0 end) as green_balance_yuan,
-        max(loaded_at) as loaded_at
+        sum(case when is_green then balance_yuan else 0 end) as green_balance_yuan
     from {{ ref('stg_bank__loans') }}
     where borrower_type = '企业'
         and {{ periods_to_rebuild(loan_year, year_of='report_month') }}
@@ -142,7 +141,9 @@ loans as (
 ),
 
 -- the newest load among each year's inputs (a financial statement also counts for the next year, S01), and among
--- the registers every year reads
+-- the registers every year reads. Every row that rebuilds a year counts, those the values leave out too (a loan to
+-- a person, a penalty without a credit code): one left out would look new to every later run and rebuild its year
+-- again, until a newer delivery of anything moved the watermark past it.
 year_loads as (
 
     select year, max(loaded_at) as loaded_at
@@ -152,11 +153,17 @@ year_loads as (
         union all select year, _loaded_at from energy
         union all select year, _loaded_at from delivered
         union all select year, _loaded_at from tax_ratings
-        union all select year, loaded_at from penalties
+        union all
+        select {{ penalty_year }}, max(_loaded_at) from {{ ref('stg_public__environmental_penalties') }}
+        where {{ periods_to_rebuild(penalty_year) }}
+        group by {{ penalty_year }}
         union all
         select benchmark_year, _loaded_at from {{ ref('stg_public__carbon_intensity_benchmarks') }}
         where {{ periods_to_rebuild('benchmark_year') }}
-        union all select year, loaded_at from loans
+        union all
+        select {{ loan_year }}, max(loaded_at) from {{ ref('stg_bank__loans') }}
+        where {{ periods_to_rebuild(loan_year, year_of='report_month') }}
+        group by {{ loan_year }}
     ) as loads
     group by year
 
