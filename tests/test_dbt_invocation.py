@@ -54,7 +54,7 @@ def test_unchanged_seeds_are_neither_reloaded_nor_retested_and_changed_or_missin
     monkeypatch.setenv("LAKEHOUSE_DUCKDB_MEMORY_LIMIT", "1GiB")
     monkeypatch.setenv("LAKEHOUSE_DUCKDB_THREADS", "1")
     seeds = [seed_id(key) for key in (SEED, OTHER_SEED, THIRD_SEED)]
-    seed_tests = set(dbt_state.seed_only_tests(manifest, seeds))
+    seed_tests = set(dbt_state.only_tests(manifest, seeds))
     assert seed_tests and MIXED_TEST not in seed_tests
 
     # a fresh lake: no state beside it, every selected seed is loaded and tested; no debug log by default
@@ -76,7 +76,7 @@ def test_unchanged_seeds_are_neither_reloaded_nor_retested_and_changed_or_missin
         con.execute(f"DROP TABLE seeds.{THIRD_SEED.path[-1]}")
     (state / dbt_state.VIEW_STATE).unlink()  # the view as if never tested: created again (the next test's subject)
     ran, built, checked, partial = build([SEED, OTHER_SEED, THIRD_SEED, MODEL])
-    other_tests = set(dbt_state.seed_only_tests(manifest, [seed_id(OTHER_SEED)]))
+    other_tests = set(dbt_state.only_tests(manifest, [seed_id(OTHER_SEED)]))
     assert not ran & ({seed_id(OTHER_SEED)} | other_tests)
     assert {seed_id(SEED), seed_id(THIRD_SEED), MIXED_TEST} | (seed_tests - other_tests) <= ran
     assert built == {SEED, THIRD_SEED, MODEL} and OTHER_SEED not in checked
@@ -124,7 +124,7 @@ def test_a_seed_fingerprint_follows_its_csv_its_yml_and_its_tests(manifest, tmp_
     assert changed_after(lambda: yml.write_text(yml.read_text() + "\n")) == configured_there
     before = dbt_state.seed_fingerprints(manifest, project)
     seeds = [uid for uid, n in manifest["nodes"].items() if n["resource_type"] == "seed"]
-    singular = next(t for t in dbt_state.seed_only_tests(manifest, seeds).values()
+    singular = next(t for t in dbt_state.only_tests(manifest, seeds).values()
                     if t["original_file_path"][-4:] == ".sql")
     test_file = project / singular["original_file_path"]
     assert changed_after(lambda: test_file.write_text(test_file.read_text() + "\n")) == set(
@@ -156,7 +156,7 @@ def test_excluding_seeds_leaves_out_exactly_the_tests_that_read_only_them(manife
     everything = listed(tmp_path, ["nothing_at_all"])
     for excluded in (seeds, {seed_id(SEED), seed_id(OTHER_SEED)}):
         left = listed(tmp_path, dbt_state.seed_exclusions(manifest, excluded))
-        assert left == everything - excluded - set(dbt_state.seed_only_tests(manifest, excluded))
+        assert left == everything - excluded - set(dbt_state.only_tests(manifest, excluded))
         assert MIXED_TEST in left
 
 

@@ -84,18 +84,16 @@ ESG = [("intermediate", "int_esg__indicator_values_yearly"), ("intermediate", "i
 
 
 def run_esg(settings, *args):
-    target = settings.root / "dbt_target"
-    return cli.main(["dbt", "run", "--quiet", "--target-path", str(target), "--log-path", str(target),
-                     "--select", *[table for _schema, table in ESG], *args])
+    return dbt_run(settings, "--select", *[table for _schema, table in ESG], *args)
 
 
-def years_changed(con, since) -> dict[str, list[int]]:
-    """The years each ESG model deleted or inserted rows of after snapshot ``since``."""
+def years_changed(con, since, models=ESG) -> dict[str, list[int]]:
+    """The years each of ``models`` (yearly, (schema, table)) deleted or inserted rows of after snapshot ``since``."""
     if current_snapshot(con) == since:
-        return {table: [] for _schema, table in ESG}
+        return {table: [] for _schema, table in models}
     return {table: [y for (y,) in con.execute(
         "SELECT DISTINCT year FROM ducklake_table_changes('lake', ?, ?, ?, ?) ORDER BY 1",
-        [schema, table, since + 1, current_snapshot(con)]).fetchall()] for schema, table in ESG}
+        [schema, table, since + 1, current_snapshot(con)]).fetchall()] for schema, table in models}
 
 
 def test_esg_years_are_rebuilt_with_their_inputs_and_all_of_them_with_the_registry(lake):
@@ -172,28 +170,15 @@ PCAF = ("intermediate", "int_carbon__pcaf_loan_attribution")
 def test_the_pcaf_year_is_rebuilt_for_december_market_data_only(lake):
     """The attribution takes a listed borrower's year-end market cap from December's row: a market-data delivery of
     another month changes nothing there and rebuilds nothing; December's rebuilds its year."""
-    target = lake.root / "dbt_target"
-
-    def run_pcaf():
-        return cli.main(["dbt", "run", "--quiet", "--target-path", str(target), "--log-path", str(target),
-                         "--select", PCAF[1]])
-
-    def years_rebuilt(con, since):
-        if current_snapshot(con) == since:
-            return []
-        return [y for (y,) in con.execute(
-            "SELECT DISTINCT year FROM ducklake_table_changes('lake', ?, ?, ?, ?) ORDER BY 1",
-            [*PCAF, since + 1, current_snapshot(con)]).fetchall()]
-
-    assert run_pcaf() == 0  # whatever earlier tests delivered
+    assert dbt_run(lake, "--select", PCAF[1]) == 0  # whatever earlier tests delivered
     for month, rebuilt in (("2020-11-01", []), ("2020-12-01", [2020])):
         with writer(lake) as con:
             assert con.execute("UPDATE raw.enterprise__market_data SET market_cap = market_cap * 2, "
                                "_loaded_at = now() WHERE trade_month = ?", [month]).fetchone()[0] > 0
             before = current_snapshot(con)
-        assert run_pcaf() == 0
+        assert dbt_run(lake, "--select", PCAF[1]) == 0
         with reader(lake) as con:
-            assert years_rebuilt(con, before) == rebuilt, month
+            assert years_changed(con, before, [PCAF]) == {PCAF[1]: rebuilt}, month
 
 
 # --- every model kept period by period: built run by run, it holds what a full rebuild computes ---------------------

@@ -29,6 +29,7 @@ from packaging.version import Version
 
 from pipelines import settings as settings_module
 from pipelines.assets.dbt_state import (
+    fqn_selectors,
     keep_partial_parse,
     only_tests,
     record_loaded_seeds,
@@ -36,11 +37,9 @@ from pipelines.assets.dbt_state import (
     reuse_partial_parse,
     seed_exclusions,
     seed_fingerprints,
-    seed_only_tests,
     state_dir,
     unchanged_seeds,
     unchanged_views,
-    view_exclusions,
     view_fingerprints,
 )
 from pipelines.lake.connection import current_snapshot, reader, writer
@@ -107,10 +106,10 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         exclude = seed_exclusions(manifest, skipped)
         if skipped:
             context.log.info(f"{len(skipped)} seeds unchanged since their last load into this lake: not reloaded, "
-                             f"and {len(seed_only_tests(manifest, skipped))} tests that read only them not run again")
+                             f"and {len(only_tests(manifest, skipped))} tests that read only them not run again")
         views = view_fingerprints(manifest, DBT_DIR)
         settled = unchanged_views(settings, state, manifest, views)
-        exclude += view_exclusions(manifest, settled)
+        exclude += fqn_selectors(manifest, settled)
         if settled:
             left_out = len(only_tests(manifest, settled | skipped)) - len(only_tests(manifest, skipped))
             context.log.info(f"{len(settled)} staging views unchanged, and no rows of theirs, since their tests last "

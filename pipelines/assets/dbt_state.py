@@ -68,11 +68,6 @@ def _is_test(node: Mapping[str, Any]) -> bool:
     return node["resource_type"] == "test"
 
 
-def seed_only_tests(manifest: Mapping[str, Any], seeds: Iterable[str]) -> dict[str, Mapping[str, Any]]:
-    """The data tests every parent of which is one of ``seeds``."""
-    return only_tests(manifest, seeds)
-
-
 def _relative(path: str) -> str:  # patch_path reads "lakehouse://seeds/…yml"
     return path.split("://", 1)[-1]
 
@@ -112,7 +107,7 @@ def seed_fingerprints(manifest: Mapping[str, Any], project_dir: Path) -> dict[st
     nodes = manifest["nodes"]
     seeds = [uid for uid, node in nodes.items() if node["resource_type"] == "seed"]
     files: dict[str, set[str]] = {uid: _own_files(nodes[uid]) for uid in seeds}
-    for test in seed_only_tests(manifest, seeds).values():
+    for test in only_tests(manifest, seeds).values():
         for parent in test["depends_on"]["nodes"]:
             files[parent].add(test["original_file_path"])
     common = _common(manifest, project_dir)
@@ -145,12 +140,12 @@ def unchanged_seeds(settings: settings_module.Settings, state: Path | None, mani
 
 def seed_exclusions(manifest: Mapping[str, Any], seeds: Iterable[str]) -> list[str]:
     """dbt selectors for ``seeds``. With cautious indirect selection dbt leaves out with them exactly the tests that
-    read only them (``seed_only_tests``; one that also reads a model still runs with it), so the tests need not be
+    read only them (``only_tests``; one that also reads a model still runs with it), so the tests need not be
     named: naming each of 442 tests cost dbt 13 s of node selection a run. All seeds are one selector."""
     seeds = set(seeds)
     if seeds and seeds == {uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "seed"}:
         return ["resource_type:seed"]
-    return ["fqn:" + ".".join(manifest["nodes"][uid]["fqn"]) for uid in sorted(seeds)]
+    return fqn_selectors(manifest, seeds)
 
 
 def record_loaded_seeds(state: Path | None, fingerprints: Mapping[str, str], run_results_path: Path) -> None:
@@ -265,9 +260,10 @@ def unchanged_views(settings: settings_module.Settings, state: Path | None, mani
     return unchanged
 
 
-def view_exclusions(manifest: Mapping[str, Any], views: Iterable[str]) -> list[str]:
-    """dbt selectors for ``views``; with cautious indirect selection the tests that read only them go with them."""
-    return ["fqn:" + ".".join(manifest["nodes"][uid]["fqn"]) for uid in sorted(views)]
+def fqn_selectors(manifest: Mapping[str, Any], uids: Iterable[str]) -> list[str]:
+    """dbt selectors for the nodes ``uids``; excluded with cautious indirect selection, the tests that read only them
+    go with them."""
+    return ["fqn:" + ".".join(manifest["nodes"][uid]["fqn"]) for uid in sorted(uids)]
 
 
 def record_tested_views(settings: settings_module.Settings, state: Path | None, fingerprints: Mapping[str, str],
