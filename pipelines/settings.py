@@ -63,6 +63,7 @@ class Settings:
     duckdb_temp_directory: Path  # where DuckDB spills joins, sorts and windows beyond its memory limit
     s3: dict[str, str] = field(default_factory=dict)
     gx_max_rows: int = 1_000_000  # changed rows a Great Expectations suite validates; more are sampled
+    gx_processes: int = 0  # helper processes that validate a run's suites beside its check steps (side_by_side)
 
     @property
     def catalog_kind(self) -> str:
@@ -123,4 +124,6 @@ def load() -> Settings:
         duckdb_temp_directory=Path(_env("LAKEHOUSE_DUCKDB_TEMP_DIRECTORY", str(lake_dir / "tmp"))),
         s3=s3,
         gx_max_rows=int(_env("LAKEHOUSE_GX_MAX_ROWS", "1000000")),
+        # one core validates in the run itself; up to three more in helpers (each holds up to gx_max_rows rows)
+        gx_processes=int(_env("LAKEHOUSE_GX_PROCESSES", str(min(max((os.cpu_count() or 1) - 1, 0), 3)))),
     )

@@ -28,6 +28,7 @@ from dagster_dbt import (
 from packaging.version import Version
 
 from pipelines import settings as settings_module
+from pipelines.assets import checks
 from pipelines.assets.dbt_state import (
     fqn_selectors,
     keep_partial_parse,
@@ -120,6 +121,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
             args += ["--log-level-file", DBT_LOG_LEVEL_FILE]
         with reader(settings) as con:
             os.environ[dbt_results.WATERMARKS_ENV] = dbt_results.watermarks_env(con, manifest)
+        checks.run_validations(context.op_execution_context, settings)  # their helpers warm up while dbt runs
         try:
             invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
             yield from invocation.stream()

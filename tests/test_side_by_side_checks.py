@@ -1,0 +1,45 @@
+"""A run's Great Expectations suites validated side by side (issue 9): helper processes take suites from the end
+of the run's list while the check steps take theirs from the front, with the results a step would get alone."""
+
+import dataclasses
+
+from pipelines.lake.connection import writer
+from pipelines.quality.expectations import Suite, validate
+from pipelines.quality.side_by_side import MIN_SUITES, RunValidations
+
+MART = "marts.t_side_by_side"
+PASSING = [{"expect_table_row_count_to_be_between": {"min_value": 1}},
+           {"expect_column_values_to_be_between": {"column": "amount", "min_value": 0}}]
+FAILING = [{"expect_column_values_to_be_between": {"column": "amount", "max_value": 5}}]
+
+
+def test_suites_validated_by_helpers_give_what_each_step_would_get_alone(lake):
+    with writer(lake) as con:
+        con.execute(f"CREATE TABLE {MART} AS SELECT range AS id, CAST(range AS DECIMAL(18, 2)) AS amount "
+                    "FROM range(100)")
+    suites = [Suite(f"s{i}", MART, "", FAILING if i in (0, MIN_SUITES - 1) else PASSING) for i in range(MIN_SUITES)]
+    settings = dataclasses.replace(lake, gx_processes=1)
+    alone = [validate(settings, suite) for suite in suites]
+
+    validations = RunValidations(settings, suites)
+    try:
+        assert validations.ready.wait(120), "the helper did not start"
+        together = [validations.result(suite) for suite in suites]
+        taken = validations.taken_by_helpers
+    finally:
+        validations.close()
+
+    assert f"s{MIN_SUITES - 1}" in taken and "s0" not in taken  # helpers take from the end, the steps from the front
+    assert [(r.suite, r.passed, r.evaluated, r.failed, r.snapshot_id, r.scope) for r in together] == [
+        (r.suite, r.passed, r.evaluated, r.failed, r.snapshot_id, r.scope) for r in alone]
+    assert [r.passed for r in together] == [False, *[True] * (MIN_SUITES - 2), False]
+
+
+def test_helpers_only_where_they_pay_and_the_catalog_lets_them_read(lake):
+    settings = dataclasses.replace(lake, gx_processes=1)
+    assert RunValidations.helpers(settings, MIN_SUITES) == 1
+    assert RunValidations.helpers(settings, MIN_SUITES - 1) == 0  # a helper's start-up would cost more
+    assert RunValidations.helpers(dataclasses.replace(settings, gx_processes=0), 30) == 0
+    # a DuckDB-file catalog cannot be read by another process while the run writes its results
+    assert RunValidations.helpers(dataclasses.replace(settings, catalog="/tmp/lake.duckdb"), 30) == 0
+    assert RunValidations.helpers(dataclasses.replace(settings, gx_processes=3), 30) == 3
