@@ -71,8 +71,9 @@ class RunValidations:
         finally:
             with self._lock:
                 self._running -= 1
-                if self._running == 0:
-                    self._pool.shutdown(wait=False)
+                last = self._running == 0
+            if last:  # the helpers exit (and are reaped) as soon as their last suite is done, not at some later step
+                self._pool.shutdown(wait=True)
 
     def result(self, suite: Suite) -> SuiteResult:
         self._begun.set()
