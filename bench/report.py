@@ -52,7 +52,9 @@ def markdown(r: dict) -> str:
             lines.append(f"| {s} | {_f(st.get('wall_s'))} | {_f(st.get('cpu_s'))} | {_f(st.get('peak_rss_mb'), 0)} "
                          f"| {_f(st.get('rows_per_s'))} |")
         t = p["stages"].get("transform_total", {})
-        lines += ["", f"dbt, checks and publish are one Dagster run (the `transform` job, wall {_f(t.get('wall_s'))} s,"
+        in_run = "dbt, checks and publish are" if p["stages"].get("catalog", {}).get("note") else \
+            "dbt, checks, publish and catalog are"
+        lines += ["", f"{in_run} one Dagster run (the `transform` job, wall {_f(t.get('wall_s'))} s,"
                   f" CPU {_f(t.get('cpu_s'))} s, peak RSS {_f(t.get('peak_rss_mb'), 0)} MB of which dbt's process "
                   f"{_f(t.get('peak_rss_children_mb'), 0)} MB); split by its step events, "
                   f"{_f(t.get('unattributed_wall_s'))} s outside any step (run start-up, planning). rows/s = "

@@ -10,14 +10,13 @@ from pipelines.ingest.load import reject
 
 RAW_ASSETS = dg.AssetSelection.assets(*INGESTION_ASSETS)
 
-# Everything downstream of ingestion: dbt build (models + tests), Great Expectations checks, publication.
+# Everything downstream of ingestion: dbt build (models + tests), Great Expectations checks, publication, and
+# last the catalog (pipelines/assets/catalog.py; after a failed run, a sensor runs the catalog job instead).
 transform_job = dg.define_asset_job(
     "transform",
-    # the catalog is its own job, run after this one whether it succeeds or fails (pipelines/assets/catalog.py)
     # seeds have no upstream in the lake but every theme reads them, so they are built with the models
-    selection=(RAW_ASSETS.downstream(include_self=False) | dg.AssetSelection.key_prefixes(["seeds"]))
-    - dg.AssetSelection.keys("meta/catalog"),
-    description="dbt build → blocking quality checks → publication of the marts that passed.",
+    selection=RAW_ASSETS.downstream(include_self=False) | dg.AssetSelection.key_prefixes(["seeds"]),
+    description="dbt build → blocking quality checks → publication of the marts that passed → the catalog.",
     tags={"lakehouse/writer": "true"},
 )
 

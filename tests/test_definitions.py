@@ -73,6 +73,23 @@ def test_raw_is_monthly_partitioned_and_jobs_and_sensors_exist():
     assert {"landing_bank_loans", "transform_after_ingestion"} <= names
 
 
+def test_the_transform_ends_with_the_catalog_and_a_failed_one_leaves_it_to_a_sensor():
+    """The catalog is the transform's last step, after every publication, in the run's own process; a failed
+    transform skips it, so the failure sensor runs the catalog job (a successful one already built it)."""
+    graph = _graph()
+    catalog = dg.AssetKey(["meta", "catalog"])
+    published = {key for key in graph.get_all_asset_keys() if key.path[0] == "published"}
+    assert published and graph.get(catalog).parent_keys == published
+    transform = defs.resolve_job_def("transform")
+    assert catalog in transform.asset_layer.asset_graph.executable_asset_keys
+    sensors = {s.name: s for s in defs.sensors}
+    monitored = {name: {j.name for j in sensors[name]._monitored_jobs}  # Dagster has no public accessor
+                 for name in ("catalog_after_success", "catalog_after_failure")}
+    assert monitored == {"catalog_after_success": {"reject_unknown_files"},
+                         "catalog_after_failure": {"transform", "reject_unknown_files"}}
+    assert all(sensors[name].job_name == "catalog" for name in monitored)
+
+
 def test_dagster_validates_the_workspace():
     proc = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
                           cwd=settings_module.PROJECT_ROOT, capture_output=True, text=True, timeout=300)
