@@ -24,20 +24,26 @@
     can skip files on the range, not on the year of it. An input whose rows belong to no one period (a register
     such as the enterprise registry, whose rows every year reads) is declared with the period none:
     ['stg_enterprise__registries', none, '_loaded_at'] rebuilds every period the model holds when it has new rows.
-    Inputs not listed
-    (reference data, parameters in seeds) are not watched: after changing them, rebuild with
-    `lakehouse dbt build --full-refresh --select <model>`, or name periods with
-    `--vars '{rebuild_periods: ["2020-12-01"]}'` (a period's text, e.g. a month's first day or a year).
+    Seeds are not watched, nor are the models named in `not_watched`: reference data and registers whose change
+    should not restate history, and inputs rebuilt for the same periods as a watched one (the chain members with
+    the loan signals they are walked from):
+    {{ config(**incremental_by_period('report_month', inputs=[...], not_watched=['stg_public__divisions'])) }}.
+    Every other model it reads must be watched (tests/test_incremental_by_period.py checks the manifest). After
+    changing an input that is not watched, rebuild with `lakehouse dbt build --full-refresh --select <model>`, or
+    name periods with `--vars '{rebuild_periods: ["2020-12-01"]}'` (a period's text, e.g. a month's first day or a
+    year).
 
     Replacing a period deletes *every* period the run set out to rebuild, then inserts what the run computed,
     in one transaction (strategy `replace_periods` below): a rebuilt period that now yields no rows (a guarantee
     chain gone after a corrected loan report) is emptied rather than left with its old rows, which plain
     delete+insert on the new rows' keys would do. -#}
 
-{% macro incremental_by_period(period_column, inputs) -%}
+{% macro incremental_by_period(period_column, inputs, not_watched=[]) -%}
     {%- do model.update({'period_inputs': inputs}) -%}
     {%- for name, _, _ in inputs -%}{%- do ref(name) -%}{%- endfor -%}  {#- a watched input is a dependency -#}
-    {{ return(adapter.dispatch('incremental_by_period')(period_column, inputs)) }}
+    {%- set config = adapter.dispatch('incremental_by_period')(period_column, inputs) -%}
+    {%- do config.update({'period_inputs_not_watched': not_watched}) -%}
+    {{ return(config) }}
 {%- endmacro %}
 
 {% macro default__incremental_by_period(period_column, inputs) -%}

@@ -17,8 +17,8 @@
     in order, `keys` (with the period) a row's key. Engines without the strategy (Spark's insert_overwrite) treat
     every appended month as a period to rebuild whole. -#}
 
-{% macro incremental_by_period_with_appends(period_column, inputs, appends) -%}
-    {%- set config = incremental_by_period(period_column, inputs) -%}
+{% macro incremental_by_period_with_appends(period_column, inputs, appends, not_watched=[]) -%}
+    {%- set config = incremental_by_period(period_column, inputs, not_watched) -%}
     {%- if config['incremental_strategy'] == 'replace_periods' -%}
         {%- do config.update({'incremental_strategy': 'replace_periods_or_keys'}) -%}
     {%- endif -%}

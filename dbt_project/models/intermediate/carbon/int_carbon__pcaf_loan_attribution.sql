@@ -18,7 +18,11 @@
 -- statement or December market-data row of a year recomputes the year (the year-end market cap is December's: the
 -- other months' rows change nothing here, and rebuilt the year every month before, issue 9). inputs_loaded_at is the
 -- newest load time among the loan report row the outstanding is taken from and the borrower's financial and
--- market-data rows.
+-- market-data rows. The listing statuses are not watched: they are a monthly full dump, every row of which is loaded
+-- anew, so watching them would rebuild every year each month. A firm that lists in year Y counts as listed from Y
+-- on; Y's loans reported after the listing is loaded take it at once, and the December market data rebuilds Y
+-- whole. A listing date corrected into an earlier year, or a delisting, reaches the years already built only with
+-- --vars '{rebuild_periods: [...]}' or --full-refresh.
 
 {%- set loan_year = "cast(extract(year from report_month) as integer)" %}
 {%- set trade_year = "cast(extract(year from trade_month) as integer)" %}
@@ -30,7 +34,7 @@
 ] %}
 {{ config(**incremental_by_period_with_appends('year', inputs=watched, appends={
     'input': 'stg_bank__loans', 'month': 'report_month', 'loaded_at': 'loaded_at', 'latest': 'outstanding_month',
-    'group': ['bank_code'], 'keys': ['bank_code', 'loan_id']})) }}
+    'group': ['bank_code'], 'keys': ['bank_code', 'loan_id']}, not_watched=['stg_enterprise__listing_statuses'])) }}
 
 with
 

@@ -36,7 +36,8 @@
     ['stg_public__tax_credit_ratings', 'rating_year', '_loaded_at'],
     ['stg_public__environmental_penalties', penalty_year, '_loaded_at'],
     ['stg_public__carbon_intensity_benchmarks', 'benchmark_year', '_loaded_at'],
-    ['stg_bank__loans', loan_year, 'loaded_at']])) }}
+    ['stg_bank__loans', loan_year, 'loaded_at']],
+    not_watched=['fct_carbon_efficiency_yearly'])) }}
 
 with
 

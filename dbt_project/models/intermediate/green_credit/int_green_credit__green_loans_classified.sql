@@ -18,7 +18,8 @@
 --                      project_standard_coal_saved on every row (not invented, not 0)
 
 {%- set reference_version = "'GICG2019'" %}
-{{ config(**incremental_by_period('report_month', inputs=[['stg_bank__loans', 'report_month', 'loaded_at']])) }}
+{{ config(**incremental_by_period('report_month', inputs=[['stg_bank__loans', 'report_month', 'loaded_at']],
+    not_watched=['stg_public__green_taxonomies'])) }}
 
 with
 

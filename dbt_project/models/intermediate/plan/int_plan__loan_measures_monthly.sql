@@ -14,7 +14,7 @@
 
 {%- set watched = [['stg_bank__loans', 'report_month', 'loaded_at'],
                    ['stg_bank__deposits', 'report_month', '_loaded_at']] %}
-{{ config(**incremental_by_period('report_month', inputs=watched)) }}
+{{ config(**incremental_by_period('report_month', inputs=watched, not_watched=['stg_enterprise__registries'])) }}
 
 with
 

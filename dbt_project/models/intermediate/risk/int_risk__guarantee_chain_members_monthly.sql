@@ -12,7 +12,7 @@
 -- dump miss the contracts that had already ended by then.
 
 {%- set loan_signal_months = [['int_risk__loan_signals_monthly', 'report_month', 'inputs_loaded_at']] %}
-{{ config(**incremental_by_period('report_month', inputs=loan_signal_months)) }}
+{{ config(**incremental_by_period('report_month', inputs=loan_signal_months, not_watched=['stg_enterprise__guarantees'])) }}
 
 with
 

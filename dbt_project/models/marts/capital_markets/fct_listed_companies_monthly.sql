@@ -1,4 +1,5 @@
-{{ config(**incremental_by_period('report_month', inputs=[['stg_enterprise__market_data', 'trade_month', '_loaded_at']])) }}
+{{ config(**incremental_by_period('report_month', inputs=[['stg_enterprise__market_data', 'trade_month', '_loaded_at']],
+    not_watched=['stg_enterprise__listing_statuses', 'stg_public__plan_indicators'])) }}
 
 -- Listed companies and their market value against the plan's targets, one row per month of month-end market data
 -- (湖州市绿色金融发展“十四五”规划 2021-2025, section 二(三) 主要目标 "境内外上市公司累计达到70家以上 … 上市公司市值达到5000亿元

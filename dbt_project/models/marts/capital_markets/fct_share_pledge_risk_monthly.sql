@@ -1,6 +1,7 @@
 {{ config(**incremental_by_period('report_month', inputs=[
     ['stg_enterprise__market_data', 'trade_month', '_loaded_at'],
-    ['stg_enterprise__share_pledges', 'report_month', '_loaded_at']])) }}
+    ['stg_enterprise__share_pledges', 'report_month', '_loaded_at']],
+    not_watched=['stg_enterprise__listing_statuses', 'stg_enterprise__registries'])) }}
 
 -- The equity-pledge ratio of listed companies as a risk signal (plan 2021-2025 section 三, 严守金融风险防控底线: 分类处置 … 上市公司股权质押等风险;
 -- line 760), one row per listed company and month: every company with month-end market data or a pledge

@@ -15,7 +15,8 @@
 -- inputs_loaded_at is the newest inputs_loaded_at of the year's loans.
 
 {{ config(**incremental_by_period('year', inputs=[
-    ['fct_financed_emissions_loan_yearly', 'year', 'inputs_loaded_at']])) }}
+    ['fct_financed_emissions_loan_yearly', 'year', 'inputs_loaded_at']],
+    not_watched=['stg_public__industry_codes'])) }}
 
 with
 

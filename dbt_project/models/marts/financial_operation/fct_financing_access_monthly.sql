@@ -11,7 +11,8 @@
       loan with a positive balance at month end.
     - missing_inputs 'bank_loans' when a bank that reports loans before and after the month did not report for
       it: the firm's loan status that month is then incomplete. -#}
-{{ config(**incremental_by_period('report_month', inputs=[['stg_bank__loans', 'report_month', 'loaded_at']])) }}
+{{ config(**incremental_by_period('report_month', inputs=[['stg_bank__loans', 'report_month', 'loaded_at']],
+    not_watched=['int_financial_operation__enterprise_originations_monthly', 'stg_enterprise__registries'])) }}
 
 with
 

@@ -15,7 +15,8 @@
     - First loans (首贷) and renewals without principal repayment (无还本续贷): the banks' own loan-level flags
       is_first_loan / is_renewal_without_repayment (constant over a loan's reports), counted in the month the
       loan was originated. -#}
-{{ config(**incremental_by_period('report_month', inputs=[['stg_bank__loans', 'report_month', 'loaded_at']])) }}
+{{ config(**incremental_by_period('report_month', inputs=[['stg_bank__loans', 'report_month', 'loaded_at']],
+    not_watched=['stg_enterprise__registries', 'stg_public__divisions'])) }}
 
 with
 

@@ -1,4 +1,5 @@
-{{ config(**incremental_by_period('report_month', inputs=[['stg_bank__loans', 'report_month', 'loaded_at']])) }}
+{{ config(**incremental_by_period('report_month', inputs=[['stg_bank__loans', 'report_month', 'loaded_at']],
+    not_watched=['stg_public__divisions'])) }}
 
 with
 

@@ -13,7 +13,8 @@
 -- leaves no row in the intermediate to signal it, and must still be emptied here.
 {{ config(**incremental_by_period('report_month', inputs=[
     ['int_green_credit__green_loans_classified', 'report_month', 'inputs_loaded_at'],
-    ['stg_bank__loans', 'report_month', 'loaded_at']])) }}
+    ['stg_bank__loans', 'report_month', 'loaded_at']],
+    not_watched=['stg_bank__institutions'])) }}
 
 with
 

@@ -13,7 +13,9 @@
 -- Names: bank from stg_bank__institutions (authoritative, not the loan file's bank_name), district from
 -- stg_public__divisions, industry section from stg_public__industry_codes.
 
-{{ config(**incremental_by_period('report_month', inputs=[['stg_bank__loans', 'report_month', 'loaded_at']])) }}
+{{ config(**incremental_by_period('report_month', inputs=[['stg_bank__loans', 'report_month', 'loaded_at']],
+    not_watched=['int_green_credit__green_loans_classified', 'stg_bank__institutions', 'stg_public__divisions',
+                 'stg_public__industry_codes'])) }}
 
 with
 

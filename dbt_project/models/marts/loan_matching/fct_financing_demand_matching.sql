@@ -22,7 +22,8 @@
 
 {{ config(**incremental_by_period('post_month', inputs=[
     ['stg_enterprise__financing_demands', 'post_month', '_loaded_at'],
-    ['int_loan_matching__claims', 'post_month', 'inputs_loaded_at']])) }}
+    ['int_loan_matching__claims', 'post_month', 'inputs_loaded_at']],
+    not_watched=['stg_enterprise__registries', 'fct_esg_score_yearly', 'fct_green_enterprise_identification_yearly'])) }}
 
 with
 

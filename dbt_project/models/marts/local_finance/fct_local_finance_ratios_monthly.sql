@@ -22,7 +22,8 @@
 
 {%- set watched = [['stg_local_finance__returns', 'report_month', '_loaded_at'],
                    ['stg_local_finance__exposures', 'report_month', '_loaded_at']] %}
-{{ config(**incremental_by_period('report_month', inputs=watched)) }}
+{{ config(**incremental_by_period('report_month', inputs=watched,
+    not_watched=['int_local_finance__exposure_totals', 'stg_local_finance__registries'])) }}
 
 with
 

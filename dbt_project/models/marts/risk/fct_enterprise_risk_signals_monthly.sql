@@ -30,7 +30,10 @@
 -- --vars '{rebuild_periods: [...]}' or --full-refresh.
 
 {%- set loan_signal_months = [['int_risk__loan_signals_monthly', 'report_month', 'inputs_loaded_at']] %}
-{{ config(**incremental_by_period('report_month', inputs=loan_signal_months)) }}
+{{ config(**incremental_by_period('report_month', inputs=loan_signal_months, not_watched=[
+    'stg_enterprise__guarantees', 'stg_public__environmental_penalties', 'stg_public__tax_credit_ratings',
+    'stg_public__dishonest_debtors', 'fct_carbon_efficiency_yearly', 'stg_enterprise__financials',
+    'stg_enterprise__registries'])) }}
 
 with
 

@@ -10,7 +10,8 @@
 -- Kept month by month with the loan months.
 
 {%- set chain_months = [['int_risk__loan_signals_monthly', 'report_month', 'inputs_loaded_at']] %}
-{{ config(**incremental_by_period('report_month', inputs=chain_months)) }}
+{{ config(**incremental_by_period('report_month', inputs=chain_months, not_watched=[
+    'int_risk__guarantee_chain_members_monthly', 'stg_bank__loans', 'stg_enterprise__registries', 'stg_bank__institutions'])) }}
 
 with
 

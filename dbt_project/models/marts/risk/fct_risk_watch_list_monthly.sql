@@ -14,7 +14,8 @@
 {%- set signal_months = [['fct_enterprise_risk_signals_monthly', 'report_month', 'inputs_loaded_at'],
                          ['fct_enterprise_risk_signals_monthly',
                           'cast(' ~ dbt.dateadd('month', 1, 'report_month') ~ ' as date)', 'inputs_loaded_at']] %}
-{{ config(**incremental_by_period('report_month', inputs=signal_months)) }}
+{{ config(**incremental_by_period('report_month', inputs=signal_months,
+    not_watched=['int_risk__guarantee_chain_members_monthly', 'stg_enterprise__registries'])) }}
 {%- set this_or_next = '(' ~ periods_to_rebuild('report_month') ~ ' or '
         ~ periods_to_rebuild('report_month', months_before=1) ~ ')' %}
 {%- set signal_names = ['loan_overdue', 'loan_downgrade', 'environmental_penalty', 'tax_rating_d',
