@@ -73,21 +73,36 @@ def test_raw_is_monthly_partitioned_and_jobs_and_sensors_exist():
     assert {"landing_bank_loans", "transform_after_ingestion"} <= names
 
 
-def test_the_transform_ends_with_the_catalog_and_a_failed_one_leaves_it_to_a_sensor():
-    """The catalog is the transform's last step, after every publication, in the run's own process; a failed
-    transform skips it, so the failure sensor runs the catalog job (a successful one already built it)."""
+def test_the_transform_ends_with_the_catalog_and_a_run_that_did_not_build_it_leaves_it_to_a_sensor():
+    """The catalog is the transform's last step, after every publication, in the run's own process. A failed
+    transform skips it, and a selection may leave it out: the sensors then run the catalog job, and skip the runs
+    that built it."""
+    from pipelines.assets.catalog import CATALOG_KEY, built_catalog
+
     graph = _graph()
-    catalog = dg.AssetKey(["meta", "catalog"])
     published = {key for key in graph.get_all_asset_keys() if key.path[0] == "published"}
-    assert published and graph.get(catalog).parent_keys == published
-    transform = defs.resolve_job_def("transform")
-    assert catalog in transform.asset_layer.asset_graph.executable_asset_keys
+    assert published and graph.get(CATALOG_KEY).parent_keys == published
+    assert CATALOG_KEY in defs.resolve_job_def("transform").asset_layer.asset_graph.executable_asset_keys
+
+    @dg.asset(key=CATALOG_KEY)
+    def catalog_stand_in() -> None: ...
+
+    @dg.asset(key=["marts", "stand_in"])
+    def mart_stand_in() -> None: ...
+
+    instance = dg.DagsterInstance.ephemeral()
+    built, not_built = (dg.materialize([a], instance=instance) for a in (catalog_stand_in, mart_stand_in))
+    assert built_catalog(instance, built.run_id) and not built_catalog(instance, not_built.run_id)
     sensors = {s.name: s for s in defs.sensors}
-    monitored = {name: {j.name for j in sensors[name]._monitored_jobs}  # Dagster has no public accessor
-                 for name in ("catalog_after_success", "catalog_after_failure")}
-    assert monitored == {"catalog_after_success": {"reject_unknown_files"},
-                         "catalog_after_failure": {"transform", "reject_unknown_files"}}
-    assert all(sensors[name].job_name == "catalog" for name in monitored)
+    for name in ("catalog_after_success", "catalog_after_failure"):
+        assert sensors[name].job_name == "catalog"
+        assert {j.name for j in sensors[name]._monitored_jobs} == {"transform", "reject_unknown_files"}  # no API
+    sensor = sensors["catalog_after_success"]
+    for result, expected in ((built, dg.SkipReason), (not_built, dg.RunRequest)):
+        context = dg.build_run_status_sensor_context(
+            sensor_name=sensor.name, dagster_instance=instance, dagster_run=instance.get_run_by_id(result.run_id),
+            dagster_event=result.get_run_success_event())
+        assert isinstance(sensor(context), expected)
 
 
 def test_dagster_validates_the_workspace():

@@ -2,6 +2,7 @@
 of the run's list while the check steps take theirs from the front, with the results a step would get alone."""
 
 import dataclasses
+import time
 
 from pipelines.lake.connection import writer
 from pipelines.quality.expectations import Suite, validate
@@ -43,3 +44,26 @@ def test_helpers_only_where_they_pay_and_the_catalog_lets_them_read(lake):
     # a DuckDB-file catalog cannot be read by another process while the run writes its results
     assert RunValidations.helpers(dataclasses.replace(settings, catalog="/tmp/lake.duckdb"), 30) == 0
     assert RunValidations.helpers(dataclasses.replace(settings, gx_processes=3), 30) == 3
+
+
+def test_helpers_of_a_run_that_builds_the_marts_wait_for_them_and_stop_when_closed(lake):
+    """The dbt step starts the helpers gated: they take no suite until it has built the marts (begin), and a failed
+    dbt step closes them, after which every suite is validated by its own step."""
+    with writer(lake) as con:
+        con.execute(f"CREATE TABLE {MART} AS SELECT range AS id, CAST(range AS DECIMAL(18, 2)) AS amount "
+                    "FROM range(10)")
+    suites = [Suite(f"g{i}", MART, "", PASSING) for i in range(MIN_SUITES)]
+    validations = RunValidations(dataclasses.replace(lake, gx_processes=1), suites, gated=True)
+    try:
+        assert validations.ready.wait(120), "the helper did not start"
+        assert validations.result(suites[0]).passed  # a check step before the marts are built validates its own
+        time.sleep(1)
+        assert validations.taken_by_helpers == set()
+        validations.begin()
+        deadline = time.monotonic() + 60
+        while not validations.taken_by_helpers and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert validations.taken_by_helpers
+    finally:
+        validations.close()
+    assert all(validations.result(suite).passed for suite in suites[1:])

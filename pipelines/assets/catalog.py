@@ -4,8 +4,8 @@ also rebuilds the index of Great Expectations' Data Docs.
 
 It is the last step of the `transform` job, after every publication: in the run's own process, which has the
 definitions loaded and GX imported already. Its own job, run by a new process, cost 8.7 s of a scale-1 new month
-against ~4 s as a step (issue 9). A transform run that fails skips it, so a sensor then runs the `catalog` job; it
-also follows the rejection of unknown files."""
+against ~4 s as a step (issue 9). A transform run that fails skips it, and a selection may leave it out: then a
+sensor runs the `catalog` job, as it does after the rejection of unknown files."""
 
 import dagster as dg
 
@@ -87,18 +87,26 @@ catalog_job = dg.define_asset_job("catalog", selection=[CATALOG_KEY], tags={"lak
                                   description="Rebuild the data catalog in meta.catalog_* from the lake as it is.")
 
 
-def _after(status: dg.DagsterRunStatus, jobs: list) -> dg.SensorDefinition:
-    @dg.run_status_sensor(run_status=status, monitored_jobs=jobs,
+def built_catalog(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """Whether the run materialized the catalog (a transform that ran whole does, as its last step)."""
+    return any(event.dagster_event.asset_key == CATALOG_KEY
+               for event in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION))
+
+
+def _after(status: dg.DagsterRunStatus) -> dg.SensorDefinition:
+    @dg.run_status_sensor(run_status=status, monitored_jobs=[transform_job, reject_unknown_files_job],
                           request_job=catalog_job, default_status=dg.DefaultSensorStatus.RUNNING,
                           name=f"catalog_after_{status.value.lower()}",
-                          description=f"Rebuilds the catalog when one of {', '.join(j.name for j in jobs)} ends in "
-                                      f"{status.value.lower()} (a transform run that succeeds built it as its last "
-                                      "step).")
+                          description="Rebuilds the catalog after the transformation or a rejection, when the run "
+                                      f"ends in {status.value.lower()} and has not built it itself (a transform run "
+                                      "that succeeds builds it as its last step, unless a selection left it out).")
     def _sensor(context: dg.RunStatusSensorContext):
-        return dg.RunRequest(run_key=f"catalog:{context.dagster_run.run_id}")
+        run_id = context.dagster_run.run_id
+        if built_catalog(context.instance, run_id):
+            return dg.SkipReason(f"run {run_id} built the catalog itself")
+        return dg.RunRequest(run_key=f"catalog:{run_id}")
     return _sensor
 
 
 defs = dg.Definitions(assets=[catalog], jobs=[catalog_job],
-                      sensors=[_after(dg.DagsterRunStatus.SUCCESS, [reject_unknown_files_job]),
-                               _after(dg.DagsterRunStatus.FAILURE, [transform_job, reject_unknown_files_job])])
+                      sensors=[_after(dg.DagsterRunStatus.SUCCESS), _after(dg.DagsterRunStatus.FAILURE)])

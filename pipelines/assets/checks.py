@@ -7,21 +7,28 @@ from pipelines.quality import side_by_side
 from pipelines.quality.expectations import Suite, load_suites, record
 
 _SUITE_OF_CHECK: dict[dg.AssetCheckKey, Suite] = {}
+_STEP_OF_CHECK: dict[dg.AssetCheckKey, str] = {}
+DBT_STEP = "dbt_models"  # the dbt assets' op (pipelines.assets.dbt), which builds the marts the suites read
 
 
 def run_validations(context: dg.OpExecutionContext, settings) -> side_by_side.RunValidations:
     """The validations of this run's suites (pipelines.quality.side_by_side): the dbt step starts them, so that their
-    helper processes are ready when the check steps begin."""
+    helper processes are ready when the check steps begin. A run's suites are the checks it will execute: those of
+    its job and selection, or of the steps a re-execution names."""
+    run = context.run
     run_checks = context.job_def.asset_layer.asset_graph.asset_check_keys
-    if context.run.asset_check_selection is not None:
-        run_checks = run_checks & context.run.asset_check_selection
+    if run.asset_check_selection is not None:
+        run_checks = run_checks & run.asset_check_selection
+    if run.step_keys_to_execute is not None:
+        run_checks = {k for k in run_checks if _STEP_OF_CHECK.get(k) in run.step_keys_to_execute}
     suites = sorted((_SUITE_OF_CHECK[k] for k in run_checks if k in _SUITE_OF_CHECK), key=lambda s: s.dataset)
-    return side_by_side.for_run(context.run.run_id, settings, suites)
+    builds = context.job_def.has_node_named(DBT_STEP) and (run.step_keys_to_execute is None
+                                                           or DBT_STEP in run.step_keys_to_execute)
+    return side_by_side.for_run(run.run_id, settings, suites, gated=builds)
 
 
 def suite_check(suite: Suite) -> dg.AssetChecksDefinition:
     key = dg.AssetCheckKey(dg.AssetKey(suite.dataset.split(".")), f"gx_{suite.name}")
-    _SUITE_OF_CHECK[key] = suite
 
     @dg.asset_check(
         asset=key.asset_key,
@@ -45,6 +52,7 @@ def suite_check(suite: Suite) -> dg.AssetChecksDefinition:
                       "failures": dg.MetadataValue.json(result.failed)},
         )
 
+    _SUITE_OF_CHECK[key], _STEP_OF_CHECK[key] = suite, _check.node_def.name  # a check's step key is its op's name
     return _check
 
 

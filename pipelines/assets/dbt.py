@@ -121,10 +121,14 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
             args += ["--log-level-file", DBT_LOG_LEVEL_FILE]
         with reader(settings) as con:
             os.environ[dbt_results.WATERMARKS_ENV] = dbt_results.watermarks_env(con, manifest)
-        checks.run_validations(context.op_execution_context, settings)  # their helpers warm up while dbt runs
+        # the run's Great Expectations suites: their helpers warm up while dbt runs, and start once it succeeded
+        validations = checks.run_validations(context.op_execution_context, settings)
         try:
             invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
             yield from invocation.stream()
+        except BaseException:
+            validations.close()
+            raise
         finally:
             os.environ.pop(dbt_results.WATERMARKS_ENV, None)
         with reader(settings) as con:  # still under the lock: the rows that were there for the tests to read
@@ -150,7 +154,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     if error is None:
         record_loaded_seeds(state, fingerprints, target / "run_results.json")
         record_tested_views(settings, state, views, manifest, target / "run_results.json", snapshot)
+        validations.begin()
     else:
+        validations.close()
         if failed:  # the rule and the rows, not only dbt's "Got 2 results, configured to fail if != 0"
             raise dg.Failure(description="\n".join(map(str, failed)),
                              metadata={"failed_tests": [f.test for f in failed]}) from error
