@@ -46,24 +46,27 @@ def test_helpers_only_where_they_pay_and_the_catalog_lets_them_read(lake):
     assert RunValidations.helpers(dataclasses.replace(settings, gx_processes=3), 30) == 3
 
 
-def test_helpers_of_a_run_that_builds_the_marts_wait_for_them_and_stop_when_closed(lake):
-    """The dbt step starts the helpers gated: they take no suite until it has built the marts (begin), and a failed
-    dbt step closes them, after which every suite is validated by its own step."""
+def test_helpers_of_a_run_that_builds_the_marts_take_a_suite_once_its_mart_is_built_and_stop_when_closed(lake):
+    """The dbt step starts the helpers gated: they take a suite only once dbt has built its mart (or every suite
+    once dbt succeeded), and a failed dbt step closes them, after which every suite is validated by its own step."""
+    built, later = f"{MART}_built", f"{MART}_later"
     with writer(lake) as con:
-        con.execute(f"CREATE TABLE {MART} AS SELECT range AS id, CAST(range AS DECIMAL(18, 2)) AS amount "
-                    "FROM range(10)")
-    suites = [Suite(f"g{i}", MART, "", PASSING) for i in range(MIN_SUITES)]
+        for table in (built, later):
+            con.execute(f"CREATE TABLE {table} AS SELECT range AS id, CAST(range AS DECIMAL(18, 2)) AS amount "
+                        "FROM range(10)")
+    half = MIN_SUITES // 2
+    suites = [Suite(f"g{i}", built if i < half else later, "", PASSING) for i in range(MIN_SUITES)]
     validations = RunValidations(dataclasses.replace(lake, gx_processes=1), suites, gated=True)
     try:
         assert validations.ready.wait(120), "the helper did not start"
-        assert validations.result(suites[0]).passed  # a check step before the marts are built validates its own
+        assert validations.result(suites[-1]).passed  # a check step before the marts are built validates its own
         time.sleep(1)
-        assert validations.taken_by_helpers == set()
-        validations.begin()
+        assert validations.taken_by_helpers == set()  # no mart built yet
+        validations.built(built)
         deadline = time.monotonic() + 60
         while not validations.taken_by_helpers and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert validations.taken_by_helpers
+        assert validations.taken_by_helpers and validations.taken_by_helpers <= {s.name for s in suites[:half]}
     finally:
         validations.close()
-    assert all(validations.result(suite).passed for suite in suites[1:])
+    assert all(validations.result(suite).passed for suite in suites)

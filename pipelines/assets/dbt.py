@@ -121,11 +121,15 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
             args += ["--log-level-file", DBT_LOG_LEVEL_FILE]
         with reader(settings) as con:
             os.environ[dbt_results.WATERMARKS_ENV] = dbt_results.watermarks_env(con, manifest)
-        # the run's Great Expectations suites: their helpers warm up while dbt runs, and start once it succeeded
+        # the run's Great Expectations suites: their helpers warm up while dbt runs, and validate each mart once dbt
+        # has built it (pipelines.quality.side_by_side)
         validations = checks.run_validations(context.op_execution_context, settings)
         try:
             invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
-            yield from invocation.stream()
+            for event in invocation.stream():
+                yield event
+                if isinstance(event, dg.Output):
+                    validations.built(".".join(context.asset_key_for_output(event.output_name).path))
         except BaseException:
             validations.close()
             raise

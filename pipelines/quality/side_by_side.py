@@ -2,14 +2,16 @@
 
 A run's check steps follow one another in one process (the in-process executor), and a suite costs ~0.3 s of
 Python however few rows it reads: thirty suites were 19 s of a scale-1 new month, on one core of two. So helper
-processes take the run's suites from the end of its list while the steps take theirs from the front; a step whose
-suite a helper took waits for that result. The dbt step starts the helpers, which import GX and make their context
-(~3 s) while dbt runs, and lets them take suites once it has succeeded: every mart is built by then. In a run
-without the dbt step the first check step lets them. A run of fewer than ``MIN_SUITES`` suites starts none.
+processes validate the run's suites beside the steps. The dbt step starts them: they import GX and make their
+context (~3 s) while dbt runs, and take a suite as soon as dbt has built its mart (dbt builds a model once per run,
+so what they read is what the check step would read); most of dbt's tests run on one core, and the helper uses the
+other. Once dbt has succeeded every suite is free to take: the helpers take from the end of the run's list, the
+check steps from the front, and a step whose suite a helper took waits for that result. In a run without the dbt
+step the first check step frees them all. A run of fewer than ``MIN_SUITES`` suites starts no helper.
 
 Helpers only read the lake. Each result is recorded by its own step, so the lake keeps one writer; a SQLite or
-PostgreSQL catalog lets the helpers read while it writes. A DuckDB-file catalog does not, so there (and with
-``LAKEHOUSE_GX_PROCESSES=0``) every step validates its own suite, as before. Helpers stop when the run's suites
+PostgreSQL catalog lets the helpers read while dbt or a step writes. A DuckDB-file catalog does not, so there (and
+with ``LAKEHOUSE_GX_PROCESSES=0``) every step validates its own suite, as before. Helpers stop when the run's suites
 are done, when the dbt step fails, when the next run starts, or at the latest when the process exits.
 """
 
@@ -35,17 +37,19 @@ def _warm_up(settings: Settings) -> None:
 
 
 class RunValidations:
-    """The suites of one run: ``result(suite)`` validates it here unless a helper has taken it. ``gated``: the
-    helpers wait for ``begin()`` (the dbt step builds the marts first); otherwise the first ``result()`` lets them."""
+    """The suites of one run: ``result(suite)`` validates it here unless a helper has taken it. ``gated``: helpers
+    take a suite once ``built(dataset)`` says its mart is built, or all once ``begin()`` is called (the dbt step
+    builds the marts); otherwise the first ``result()`` frees them all."""
 
     def __init__(self, settings: Settings, suites: Sequence[Suite], gated: bool = False) -> None:
         self.settings = settings
         self._pending = [s.name for s in suites]  # in step order: steps take from the front, helpers from the back
         self._suites = {s.name: s for s in suites}
         self._taken: dict[str, Future] = {}
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()  # guards all of the state; notified when a suite becomes free
         self._gated = gated
-        self._begun = threading.Event()  # the marts are built: helpers may take suites
+        self._built: set[str] = set()  # the datasets whose suites helpers may take
+        self._all_built = False
         self._closed = False
         self.ready = threading.Event()  # a helper has warmed up
         helpers = self.helpers(settings, len(suites))
@@ -66,36 +70,52 @@ class RunValidations:
             return 0
         return min(settings.gx_processes, suites // MIN_SUITES)
 
+    def _free(self) -> str | None:
+        """The last pending suite a helper may take now (its mart built), under the lock."""
+        for name in reversed(self._pending):
+            if self._all_built or self._suites[name].dataset in self._built:
+                return name
+        return None
+
     def _feed(self) -> None:
-        """One helper's loop: once it is warm, take the last suite no one has taken, until none is left."""
+        """One helper's loop: once it is warm, take the last free suite no one has taken, until none is left."""
         try:
             self._pool.submit(_warm_up, self.settings).result()
             self.ready.set()
-            self._begun.wait()
             while True:
-                with self._lock:
+                with self._changed:
+                    while self._pending and (name := self._free()) is None:
+                        self._changed.wait()
                     if not self._pending:
                         return
-                    name = self._pending.pop()
+                    self._pending.remove(name)
                     future = self._taken[name] = self._pool.submit(validate, self.settings, self._suites[name])
                 future.exception()  # wait for it; a failure is the step's to report
         except (BrokenProcessPool, CancelledError, RuntimeError):  # RuntimeError: submitted after a shutdown
             return  # a helper died (out of memory?) or the run moved on: the steps validate what is left themselves
         finally:
-            with self._lock:
+            with self._changed:
                 self._running -= 1
                 last = self._running == 0
             if last:  # the helpers exit (and are reaped) as soon as their last suite is done, not at some later step
                 self._pool.shutdown(wait=True)
 
+    def built(self, dataset: str) -> None:
+        """dbt has built ``dataset`` (schema.table) in this run: helpers may validate it."""
+        with self._changed:
+            self._built.add(dataset)
+            self._changed.notify_all()
+
     def begin(self) -> None:
-        """The marts are built: the helpers may take suites."""
-        self._begun.set()
+        """Every mart is built: helpers may take any suite."""
+        with self._changed:
+            self._all_built = True
+            self._changed.notify_all()
 
     def result(self, suite: Suite) -> SuiteResult:
         if not self._gated:
-            self._begun.set()
-        with self._lock:
+            self.begin()
+        with self._changed:
             future = self._taken.get(suite.name)
             if future is None and suite.name in self._pending:
                 self._pending.remove(suite.name)
@@ -108,18 +128,18 @@ class RunValidations:
 
     @property
     def taken_by_helpers(self) -> set[str]:
-        with self._lock:
+        with self._changed:
             return set(self._taken)
 
     def close(self) -> None:
         """Stop the helpers: nothing more is taken, and a suite a helper has not started is the steps' again."""
-        with self._lock:
+        with self._changed:
             if self._closed:
                 return
             self._closed = True
             self._pending.clear()
             self._taken = {name: f for name, f in self._taken.items() if not f.cancel()}
-        self._begun.set()
+            self._changed.notify_all()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
