@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     with runs_logged_to(log_file):
         say("ingest:")
         steps, ingest_checks = ingest(defs, instance, settings, only)
-        say("transform: dbt build, Great Expectations checks, publication")
+        say("transform: dbt build, Great Expectations checks, publication, catalog")
         with ticking("dbt build → checks → publish → catalog"):
             step, checks, catalog_step = transform(defs, instance, only)
         say(f"  {'ok' if step.ok else 'FAILED'} – {step.detail} ({step.seconds:.1f}s)")
