@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -173,6 +174,7 @@ def data_docs_dir(settings: Settings) -> Path:
 
 
 _CONTEXTS: dict[Path, Any] = {}
+_CONTEXTS_LOCK = threading.Lock()
 
 
 def gx_context(settings: Settings):
@@ -180,9 +182,10 @@ def gx_context(settings: Settings):
     result to one Data Docs site. Nothing else of GX is configured: suites live in pipelines/quality/suites.
     One per lake and process: making one (and its Data Docs templates) costs about a second."""
     root = settings.root / "lakehouse" / "gx"
-    if root not in _CONTEXTS:
-        _CONTEXTS[root] = _new_context(settings)
-    return _CONTEXTS[root]
+    with _CONTEXTS_LOCK:  # made on a thread while dbt runs (side_by_side), and asked for by the steps
+        if root not in _CONTEXTS:
+            _CONTEXTS[root] = _new_context(settings)
+        return _CONTEXTS[root]
 
 
 def _view(name: str) -> dict[str, str]:
