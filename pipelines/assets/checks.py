@@ -1,5 +1,7 @@
 """Great Expectations suites as blocking asset checks: a failing suite stops everything downstream."""
 
+import dataclasses
+
 import dagster as dg
 
 from pipelines import settings as settings_module
@@ -9,6 +11,8 @@ from pipelines.quality.expectations import Suite, load_suites, record
 _SUITE_OF_CHECK: dict[dg.AssetCheckKey, Suite] = {}
 _STEP_OF_CHECK: dict[dg.AssetCheckKey, str] = {}
 DBT_STEP = "dbt_models"  # the dbt assets' op (pipelines.assets.dbt), which builds the marts the suites read
+# the executors that run a run's steps in its one process (the second is execute_in_process's: make run, the bench)
+IN_PROCESS_EXECUTORS = ("in_process", "execute_in_process_executor")
 
 
 def run_validations(context: dg.OpExecutionContext, settings) -> side_by_side.RunValidations:
@@ -24,6 +28,8 @@ def run_validations(context: dg.OpExecutionContext, settings) -> side_by_side.Ru
     suites = sorted((_SUITE_OF_CHECK[k] for k in run_checks if k in _SUITE_OF_CHECK), key=lambda s: s.dataset)
     builds = context.job_def.has_node_named(DBT_STEP) and (run.step_keys_to_execute is None
                                                            or DBT_STEP in run.step_keys_to_execute)
+    if context.job_def.executor_def.name not in IN_PROCESS_EXECUTORS:  # steps with processes of their own would
+        settings = dataclasses.replace(settings, gx_processes=0)  # not share the helpers: each step validates its own
     return side_by_side.for_run(run.run_id, settings, suites, gated=builds)
 
 
