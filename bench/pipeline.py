@@ -183,10 +183,10 @@ def stage_ingest(label: str, only: dict[str, list[str]] | None = None) -> dict:
             "checks_failed": [k for k, ok in checks.items() if not ok]}
 
 
-def _part(step_key: str) -> str:
-    key = step_key.lower()
-    if key == run_catalog_step():
+def _part(step_key: str, catalog_step: str) -> str:
+    if step_key == catalog_step:
         return "catalog"
+    key = step_key.lower()
     if "dbt" in key:
         return "dbt"
     if "publi" in key:
@@ -208,18 +208,18 @@ def stage_transform(label: str) -> dict:
         if stat.start_time and stat.end_time:
             spans[stat.step_key] = {"start": stat.start_time, "end": stat.end_time,
                                     "ok": str(stat.status).endswith("SUCCESS")}
-    steps = []
+    steps, catalog_step = [], run.catalog_step_key(defs)
     parts = {p: {"wall_s": 0.0, "cpu_s": 0.0, "steps": 0} for p in ("dbt", "checks", "publish", "catalog", "other")}
     for key, span in spans.items():
         if "start" not in span or "end" not in span:
             continue
         wall = span["end"] - span["start"]
         cpu = sampler.cpu_at(span["end"]) - sampler.cpu_at(span["start"])
-        part = parts[_part(key)]
+        part = parts[_part(key, catalog_step)]
         part["wall_s"] += wall
         part["cpu_s"] += cpu
         part["steps"] += 1
-        steps.append({"step": key, "part": _part(key), "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
+        steps.append({"step": key, "part": _part(key, catalog_step), "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
                       "ok": span.get("ok")})
     checks = run.check_results(result)
     catalog_built = any(s["part"] == "catalog" and s["ok"] for s in steps)
@@ -233,12 +233,6 @@ def stage_transform(label: str) -> dict:
             "checks": len(checks), "checks_failed": [
                 n for n, ok in checks if not ok and not n.endswith(("deliveries_on_time", "catalog_rules"))]
             + (broken_catalog_rules(settings) if catalog_built else [])}
-
-
-def run_catalog_step() -> str:
-    from pipelines import run
-
-    return run.CATALOG_STEP
 
 
 def broken_catalog_rules(settings) -> list[str]:

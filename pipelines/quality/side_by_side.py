@@ -55,17 +55,18 @@ class RunValidations:
         helpers = self.helpers(settings, len(suites))
         self._pool = ProcessPoolExecutor(helpers, mp_context=multiprocessing.get_context("spawn")) if helpers else None
         self._running = helpers
-        if helpers:
-            if not settings.duckdb_memory_limit:  # each process would take DuckDB's 80 % of the machine
-                self.settings = dataclasses.replace(settings, duckdb_memory_limit=default_memory_limit(
-                    DUCKDB_DEFAULT_SHARE / (helpers + 1)))
-            # before multiprocessing joins the helpers at exit, or a run that never began would wait for them forever
-            Finalize(self, RunValidations.close, args=(self,), exitpriority=100)
+        if not helpers:
+            return
+        if not settings.duckdb_memory_limit:  # each process would take DuckDB's 80 % of the machine
+            self.settings = dataclasses.replace(settings, duckdb_memory_limit=default_memory_limit(
+                DUCKDB_DEFAULT_SHARE / (helpers + 1)))
+        # before multiprocessing joins the helpers at exit, or a run that never began would wait for them forever
+        Finalize(self, RunValidations.close, args=(self,), exitpriority=100)
         for _ in range(helpers):
             threading.Thread(target=self._feed, name="gx-helper-feed", daemon=True).start()
-        if helpers:  # this process too, while dbt runs: the steps then validate nothing themselves, and the catalog
-            # step imported GX for the Data Docs index (2.5 s of a scale-1 new month)
-            threading.Thread(target=_warm_up, args=(self.settings,), name="gx-warm-up", daemon=True).start()
+        # this process too, while dbt runs: the steps then validate nothing themselves, and the catalog step
+        # imported GX for the Data Docs index (2.5 s of a scale-1 new month)
+        threading.Thread(target=_warm_up, args=(self.settings,), name="gx-warm-up", daemon=True).start()
 
     @staticmethod
     def helpers(settings: Settings, suites: int) -> int:
@@ -147,16 +148,16 @@ class RunValidations:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-_current: dict[str, RunValidations] = {}  # run id → its validations: the in-process executor runs one at a time
+_current: tuple[str, RunValidations] | None = None  # the run's id and validations: in-process runs come one at a time
 _current_lock = threading.Lock()
 
 
 def for_run(run_id: str, settings: Settings, suites: Sequence[Suite], gated: bool) -> RunValidations:
     """The run's validations, made by the first step that asks (the dbt step, or else the first check step)."""
+    global _current
     with _current_lock:
-        if run_id not in _current:
-            for earlier in _current.values():
-                earlier.close()
-            _current.clear()
-            _current[run_id] = RunValidations(settings, suites, gated)
-        return _current[run_id]
+        if _current is None or _current[0] != run_id:
+            if _current is not None:
+                _current[1].close()
+            _current = run_id, RunValidations(settings, suites, gated)
+        return _current[1]
