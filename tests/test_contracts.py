@@ -73,6 +73,9 @@ def test_sql_check_character_agrees_with_python():
     mutated = [c[:17] + ("0" if c[17] != "0" else "1") for c in codes]
     for code in codes + mutated:
         assert con.execute("SELECT uscc_is_valid(?)", [code]).fetchone()[0] == uscc_is_valid(code), code
+    # not a code at all: false without the weighted sum; no code: unknown, which a rule lets pass (`required` is
+    # the rule for a missing value)
+    assert con.execute("SELECT uscc_is_valid('330502********1234'), uscc_is_valid(NULL)").fetchone() == (False, None)
 
 
 @pytest.fixture(scope="module")

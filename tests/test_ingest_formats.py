@@ -97,6 +97,23 @@ def test_jsonl_loads_numbers_exactly_and_quarantines_by_rule(lake: Settings, tmp
     assert (3, "scale:2") in rules and (3, "type:INTEGER") in rules
 
 
+def test_whitespace_around_a_value_is_not_part_of_it_and_a_blank_value_is_missing(lake: Settings,
+                                                                                    tmp_path: Path) -> None:
+    """The reader trims every value (spaces, tabs, ideographic spaces: Unicode whitespace); a value of whitespace
+    only is then missing, so a required column's rule names it, and the credit-code rule does not also fire on it."""
+    contract = jsonl_contract(tmp_path)
+    write_jsonl(lake.landing / "firms/2020-12/part-1.jsonl", [
+        {"month": " 2020-12", "creditCode": f"\t{GOOD_USCC}\u3000", "revenue": " 1.50 ", "listed": "true "},
+        {"month": "2020-12", "creditCode": " \u3000 ", "revenue": 2},
+    ])
+    result = load_partition(contract, "2020-12", lake, **QUIET)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+    assert rows_of(lake, "SELECT month::VARCHAR, credit_code, revenue::VARCHAR, listed FROM raw.test__firms") == [
+        ("2020-12-01", GOOD_USCC, "1.50", True)]
+    assert rows_of(lake, "SELECT source_row, column_name, rule FROM quarantine.test__firms") == [
+        (2, "credit_code", "required")]
+
+
 def test_jsonl_reading_is_linear_in_the_records(tmp_path: Path) -> None:
     """A column per key, filled record by record: 100,000 records read in about a second. The reader once built a
     list as long as the file so far for every value (setdefault's default), so the same file took minutes, and a

@@ -13,6 +13,7 @@ import fnmatch
 import hashlib
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,7 @@ QUARANTINE_COLUMNS = {
 SNAPSHOT_KEY = "snapshot"  # the partition key logged for a snapshot dataset's loads
 COMMIT_EVERY_ROWS = 1_000_000  # rows a load transaction holds (in memory) before it commits (issue 9)
 READ_AHEAD_ROWS = COMMIT_EVERY_ROWS  # rows read ahead while the previous partitions are checked and written
+READ_THREADS = 2  # files of a partition read at once (see read_files)
 
 
 @dataclass
@@ -170,22 +172,33 @@ def raw_columns(contract: Contract) -> dict[str, str]:
     return {c.name: c.physical_type for c in contract.columns} | LINEAGE_COLUMNS
 
 
+def read_file(path: Path, contract: Contract) -> tuple[FileResult, pa.Table | None]:
+    file = FileResult(str(path), sha256(path), path.stat().st_size)
+    try:
+        table = read_delivered(path, contract)
+    except FileRejected as exc:
+        file.rejection = exc
+        return file, None
+    file.rows_read, file.extra_columns = table.num_rows, extra_columns(table)
+    return file, table
+
+
 def read_files(paths: list[Path], contract: Contract, log) -> tuple[list[FileResult], dict]:
-    files, tables = [], {}
-    for path in paths:
-        file = FileResult(str(path), sha256(path), path.stat().st_size)
-        files.append(file)
-        try:
-            tables[file.path] = read_delivered(path, contract)
-            file.rows_read = tables[file.path].num_rows
-            file.extra_columns = extra_columns(tables[file.path])
-            if file.extra_columns:
-                log(f"{path}: columns the contract does not name, kept in _extra_columns: "
-                    f"{', '.join(file.extra_columns)}")
-        except FileRejected as exc:
-            file.rejection = exc
-            log(f"rejecting {path}: {exc.rule}: {exc.detail}")
-    return files, tables
+    """A partition's files, read READ_THREADS at a time: decoding GB18030 holds Python's lock, pyarrow's parsing
+    and hashing do not, so one file is decoded while another is parsed (a loan month at scale 1, 12 files:
+    2.5 s one after the other, issue 9). Results and messages keep the files' order."""
+    if len(paths) > 1:
+        with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="read-file") as pool:
+            read = list(pool.map(lambda path: read_file(path, contract), paths))
+    else:
+        read = [read_file(path, contract) for path in paths]
+    for file, _ in read:
+        if file.rejection:
+            log(f"rejecting {file.path}: {file.rejection.rule}: {file.rejection.detail}")
+        elif file.extra_columns:
+            log(f"{file.path}: columns the contract does not name, kept in _extra_columns: "
+                f"{', '.join(file.extra_columns)}")
+    return [file for file, _ in read], {file.path: table for file, table in read if table is not None}
 
 
 @dataclass
