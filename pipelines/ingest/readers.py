@@ -1,8 +1,8 @@
 """Read a delivered file into an Arrow table of strings, or reject it with the reason.
 
 Every value is kept as the string that was delivered, without the whitespace around it; typing happens in SQL
-derived from the contract, so a bad value becomes a quarantined row instead of a failed file. GB18030 is decoded by Python's codec
-(through pyarrow): DuckDB 1.5.5's own gb18030 reader corrupts characters that straddle its buffer edge.
+derived from the contract, so a bad value becomes a quarantined row instead of a failed file. GB18030 is decoded by
+Python's codec (through pyarrow): DuckDB 1.5.5's own gb18030 reader corrupts characters that straddle its buffer edge.
 
 Whatever the format (CSV, JSON lines, XLSX), the result has one string column per contract column
 (an optional column the file lacks is all null), ``_extra_columns`` (the columns the contract does not
