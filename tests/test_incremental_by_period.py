@@ -181,6 +181,51 @@ def test_the_pcaf_year_is_rebuilt_for_december_market_data_only(lake):
             assert years_changed(con, before, [PCAF]) == {PCAF[1]: rebuilt}, month
 
 
+CRITERIA = ("intermediate", "int_green_identification__enterprise_criteria_yearly")
+
+
+def test_a_green_bond_rebuilds_its_issue_year_and_every_later_one(lake):
+    """The enterprise criteria count a green bond as outstanding from its issue year on (an input named in
+    and_later): a bond issued in 2020 rebuilds 2020 and 2021 and is outstanding in both; one issued in 2021 rebuilds
+    2021 alone, as a penalty decided in 2021 does. What the runs kept is what a rebuild computes."""
+    with writer(lake) as con:
+        deliver_month(con, dt.date(2021, 1, 1), DECEMBER)  # a second year of loan reports
+    assert dbt_run(lake, "--select", CRITERIA[1]) == 0
+
+    def green_bond_met(con, firm) -> dict[int, bool]:
+        return dict(con.execute(f"SELECT year, is_met FROM {'.'.join(CRITERIA)} WHERE credit_code = ? "
+                                "AND criterion_code = 'green_bond'", [firm]).fetchall())
+
+    with reader(lake) as con:  # a firm of both years without a green bond
+        issuer = con.execute(f"SELECT credit_code FROM {'.'.join(CRITERIA)} WHERE criterion_code = 'green_bond' "
+                             "GROUP BY 1 HAVING count(*) = 2 AND NOT bool_or(is_met) ORDER BY 1 LIMIT 1").fetchone()[0]
+        assert green_bond_met(con, issuer) == {2020: False, 2021: False}
+
+    for issued, rebuilt in (("2020-06-01", [2020, 2021]), ("2021-03-01", [2021])):
+        with writer(lake) as con:
+            con.execute("INSERT INTO raw.bank__green_bonds BY NAME SELECT ? AS bond_code, ? AS issuer_uscc, "
+                        "CAST(? AS DATE) AS issue_date, date_trunc('month', CAST(? AS DATE)) AS issue_month, "
+                        "DATE '2030-01-01' AS maturity_date, 100 AS amount, now() AS _loaded_at",
+                        [f"TEST{issued[:4]}", issuer, issued, issued])
+            before = current_snapshot(con)
+        assert dbt_run(lake, "--select", CRITERIA[1]) == 0
+        with reader(lake) as con:
+            assert years_changed(con, before, [CRITERIA]) == {CRITERIA[1]: rebuilt}, issued
+            assert green_bond_met(con, issuer) == {2020: True, 2021: True}, issued
+
+    with writer(lake) as con:  # a penalty decided in 2021: 2021 alone
+        con.execute("INSERT INTO raw.public__environmental_penalties BY NAME SELECT 'TEST-2021-1' AS decision_number, "
+                    "? AS credit_code, DATE '2021-01-15' AS decision_date, now() AS _loaded_at", [issuer])
+        before = current_snapshot(con)
+    assert dbt_run(lake, "--select", CRITERIA[1]) == 0
+    with reader(lake) as con:
+        assert years_changed(con, before, [CRITERIA]) == {CRITERIA[1]: [2021]}
+        run_by_run = contents(con, *CRITERIA)
+    assert dbt_run(lake, "--select", CRITERIA[1], "--full-refresh") == 0
+    with reader(lake) as con:
+        assert contents(con, *CRITERIA) == run_by_run
+
+
 # --- every model kept period by period: built run by run, it holds what a full rebuild computes ---------------------
 
 def incremental_models() -> list[tuple[str, str]]:

@@ -28,7 +28,11 @@
     should not restate history, and inputs rebuilt for the same periods as a watched one (the chain members with
     the loan signals they are walked from):
     {{ config(**incremental_by_period('report_month', inputs=[...], not_watched=['stg_public__divisions'])) }}.
-    Every other model it reads must be watched (tests/test_incremental_by_period.py checks the manifest). After
+    Every other model it reads must be watched (tests/test_incremental_by_period.py checks the manifest). An input
+    whose row changes its own period and every later one (a green bond counts as outstanding from its issue year on)
+    is named in `and_later`: its rows loaded after the watermark rebuild their periods and every later period the
+    model holds ({{ config(**incremental_by_period('year', inputs=[...,
+    ['stg_bank__green_bonds', 'year(issue_date)', '_loaded_at']], and_later=['stg_bank__green_bonds'])) }}). After
     changing an input that is not watched, rebuild with `lakehouse dbt build --full-refresh --select <model>`, or
     name periods with `--vars '{rebuild_periods: ["2020-12-01"]}'` (a period's text, e.g. a month's first day or a
     year).
@@ -38,11 +42,14 @@
     chain gone after a corrected loan report) is emptied rather than left with its old rows, which plain
     delete+insert on the new rows' keys would do. -#}
 
-{% macro incremental_by_period(period_column, inputs, not_watched=[]) -%}
-    {%- do model.update({'period_inputs': inputs}) -%}
+{% macro incremental_by_period(period_column, inputs, not_watched=[], and_later=[]) -%}
+    {%- do model.update({'period_inputs': inputs, 'period_inputs_and_later': and_later}) -%}
     {%- for name, _, _ in inputs -%}{%- do ref(name) -%}{%- endfor -%}  {#- a watched input is a dependency -#}
+    {%- for name in and_later if name not in (inputs | map('first') | list) -%}
+        {{ exceptions.raise_compiler_error(model.name ~ ": and_later names " ~ name ~ ", which is not an input") }}
+    {%- endfor -%}
     {%- set config = adapter.dispatch('incremental_by_period')(period_column, inputs) -%}
-    {%- do config.update({'period_inputs_not_watched': not_watched}) -%}
+    {%- do config.update({'period_inputs_not_watched': not_watched, 'period_inputs_and_later': and_later}) -%}
     {{ return(config) }}
 {%- endmacro %}
 
@@ -79,6 +86,12 @@
 {%- endmacro %}
 
 
+{#- The names of the inputs whose rows also rebuild every later period (incremental_by_period's and_later). -#}
+{% macro period_inputs_and_later() -%}
+    {{ return(config.get('period_inputs_and_later') or model.get('period_inputs_and_later') or []) }}
+{%- endmacro %}
+
+
 {#- The model's declared inputs as [relation, period expression, load-time column]. -#}
 {% macro period_inputs() -%}
     {#- a unit test has its own config: it sees the declaration its model's body made in the same rendering -#}
@@ -106,12 +119,13 @@
 {%- endmacro %}
 
 
-{#- The periods to rebuild as SQL: those of input rows loaded after the watermark, and those named in
-    --vars rebuild_periods (as text). -#}
+{#- The periods to rebuild as SQL: those of input rows loaded after the watermark (and the later ones, for an
+    input named in and_later), and those named in --vars rebuild_periods (as text). -#}
 {% macro rebuilt_periods_sql(input_relations, target, watermark_column='inputs_loaded_at') -%}
     {%- for relation, input_period, loaded_at in input_relations %}
         {% if not loop.first %}union {% endif -%}
-        {{ input_periods_sql(relation, input_period, loaded_at, target, watermark_column) }}
+        {{ input_periods_sql(relation, input_period, loaded_at, target, watermark_column,
+                             and_later=period_input_name(loop.index0) in period_inputs_and_later()) }}
     {%- endfor %}
     {%- for named in var('rebuild_periods', []) %}
         union select '{{ named }}'
@@ -121,9 +135,21 @@
 
 {#- The periods one input's rows loaded after the watermark feed, as text: the periods of those rows, or, for an
     input declared without a period (a register every period reads), every period the model holds if it has any.
-    A row whose period expression is null feeds no period (a market-data row of a month the model does not read). -#}
-{% macro input_periods_sql(relation, input_period, loaded_at, target, watermark_column='inputs_loaded_at') -%}
-    {%- if input_period is none -%}
+    A row whose period expression is null feeds no period (a market-data row of a month the model does not read).
+    and_later: also every period the model holds from the earliest of those rows' periods on. -#}
+{% macro input_periods_sql(relation, input_period, loaded_at, target, watermark_column='inputs_loaded_at',
+                           and_later=false) -%}
+    {%- if and_later and input_period is not none -%}
+        {%- set period_column = config.get('unique_key') -%}
+        select cast({{ period_column }} as {{ dbt.type_string() }})
+        from {{ target }}
+        where {{ period_column }} >= (
+            select min({{ input_period }}) from {{ relation }}
+            where {{ loaded_at }} > {{ incremental_watermark(target, watermark_column) }})
+        group by {{ period_column }}
+        union
+        {{ input_periods_sql(relation, input_period, loaded_at, target, watermark_column) }}
+    {%- elif input_period is none -%}
         {%- set period_column = config.get('unique_key') -%}
         select cast({{ period_column }} as {{ dbt.type_string() }})
         from {{ target }}

@@ -76,7 +76,8 @@
     {%- for relation, input_period, loaded_at in period_inputs() %}
     {%- if period_input_name(loop.index0) != appends['input'] %}
     union
-    {{ input_periods_sql(relation, input_period, loaded_at, this) }}
+    {{ input_periods_sql(relation, input_period, loaded_at, this,
+                         and_later=period_input_name(loop.index0) in period_inputs_and_later()) }}
     {%- endif %}{% endfor %}
     {%- for named in var('rebuild_periods', []) %}
     union
