@@ -5,21 +5,32 @@
 -- reaches — dark / medium / light green, not green [U: the Huzhou 绿色融资主体认定 scorecard is not public].
 -- A criterion whose input is missing earns no points and is named in missing_inputs; max_possible_points adds its
 -- points back, and is_level_provisional says the level could be higher with the missing inputs (never a silent 0).
--- A table, not kept year by year: its inputs are yearly tables and whole-history lists (registry, penalties,
--- green bonds) without per-period load times; the whole mart is a few hundred rows a year.
+-- Kept year by year (macro incremental_by_period) with the criteria, which watch every input of a year; a new registry
+-- dump (names, districts) recomputes every year. inputs_loaded_at: the newest of the criteria's and the registry's.
+
+{{ config(**incremental_by_period('year', inputs=[
+    ['int_green_identification__enterprise_criteria_yearly', 'year', 'inputs_loaded_at'],
+    ['stg_enterprise__registries', none, '_loaded_at']])) }}
 
 with
 
 criteria as (
 
     select * from {{ ref('int_green_identification__enterprise_criteria_yearly') }}
+    where {{ periods_to_rebuild('year') }}
 
 ),
 
 registry as (
 
-    select credit_code, enterprise_name, industry_code, district_code
+    select credit_code, enterprise_name, industry_code, district_code, _loaded_at
     from {{ ref('stg_enterprise__registries') }}
+
+),
+
+register_loads as (
+
+    select max(_loaded_at) as loaded_at from registry
 
 ),
 
@@ -46,7 +57,8 @@ totals as (
             as no_environmental_penalty_points,
         max(case when criterion_code = 'green_bond' then points_awarded end) as green_bond_points,
         {{ scorecard_evidence() }} as evidence,
-        {{ ordered_listagg('missing_input', "', '", 'criterion_seq') }} as missing_inputs
+        {{ ordered_listagg('missing_input', "', '", 'criterion_seq') }} as missing_inputs,
+        max(inputs_loaded_at) as inputs_loaded_at
     from criteria
     group by credit_code, year
 
@@ -86,13 +98,15 @@ final as (
         level_of_total.level_seq as identification_level_seq,
         (level_of_total.best_possible_level_seq < level_of_total.level_seq) as is_level_provisional,
         totals.evidence,
-        totals.missing_inputs
+        totals.missing_inputs,
+        greatest(totals.inputs_loaded_at, register_loads.loaded_at) as inputs_loaded_at
     from totals
     inner join level_of_total
         on level_of_total.credit_code = totals.credit_code
         and level_of_total.year = totals.year
     left join levels on levels.level_seq = level_of_total.level_seq
     left join registry on registry.credit_code = totals.credit_code
+    cross join register_loads
 
 )
 
