@@ -188,8 +188,11 @@ def read_files(paths: list[Path], contract: Contract, log) -> tuple[list[FileRes
     and hashing do not, so one file is decoded while another is parsed (a loan month at scale 1, 12 files:
     2.5 s one after the other, issue 9). Results and messages keep the files' order."""
     if len(paths) > 1:
-        with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="read-file") as pool:
+        pool = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="read-file")
+        try:
             read = list(pool.map(lambda path: read_file(path, contract), paths))
+        finally:  # an unexpected error does not wait for the files still queued
+            pool.shutdown(cancel_futures=True)
     else:
         read = [read_file(path, contract) for path in paths]
     for file, _ in read:
@@ -385,15 +388,15 @@ def _load_group(con: duckdb.DuckDBPyConnection, contract: Contract, group: list[
     The checks go into a session table before the transaction begins: DuckDB scans a table created inside the
     still-open transaction on one thread, which made writing a loan month at scale 1 slower by 0.4 s (issue 9).
     The checks read nothing from the lake, so what is committed is still what was read under the writer lock."""
-    stage(con, contract, group)
     try:
+        stage(con, contract, group)
         con.execute("BEGIN")
         try:
             replace_partitions(con, contract, group)
             log_files(con, contract, group, landing)
-            _commit(con, [d.result for d in group])
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        _commit(con, [d.result for d in group])  # a failed COMMIT has ended the transaction: nothing to roll back
     finally:
         unstage(con)

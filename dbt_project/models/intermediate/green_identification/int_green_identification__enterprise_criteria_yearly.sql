@@ -25,8 +25,9 @@
 -- and_later); a new registry dump recomputes every year. A month of loans costs its year, not the seven (3.1 s a run
 -- at scale 1 as a table, issue 9). The carbon grades come from fct_carbon_efficiency_yearly, a table rebuilt whole
 -- every run from the registry, energy data, financial statements and benchmarks: those are watched here instead (its
--- seed, as every seed, asks for a --full-refresh). inputs_loaded_at is the newest load time among the year's inputs,
--- the bonds issued by its end and the registry.
+-- seed, as every seed, asks for a --full-refresh), so the two are built in the same run (a run that selects this
+-- model alone after new energy data reads the old grades, and its year is not rebuilt again). inputs_loaded_at is
+-- the newest load time among the year's inputs, the bonds issued by its end and the registry.
 
 {%- set str = dbt.type_string() %}
 {%- set loan_year = "cast(extract(year from report_month) as integer)" %}
@@ -199,7 +200,7 @@ penalties as (
         decision_number,
         _loaded_at
     from {{ ref('stg_public__environmental_penalties') }}
-    where {{ periods_to_rebuild(penalty_year) }}
+    where {{ periods_to_rebuild(penalty_year, year_of='decision_date') }}
 
 ),
 
@@ -247,8 +248,11 @@ carbon as (
 ),
 
 -- the newest load among each year's inputs, the bonds issued by its end and the registry. Every row that rebuilds a
--- year counts, those the criteria leave out too (a loan to a person, a green loan of another month): one left out
--- would look new to every later run and rebuild its year again, until a newer delivery moved the watermark past it.
+-- year of loan reports counts, those the criteria leave out too (a loan to a person, a green loan of another month):
+-- one left out would look new to every later run and rebuild its year again, until a newer delivery moved the
+-- watermark past it. A year no loan report covers yields no row to carry its inputs' load times (a benchmark of a
+-- year before the first report): such a row is seen again by each run, which rebuilds that year as empty, until a
+-- newer delivery of any input moves the watermark past it.
 year_loads as (
 
     select year_ends.year, max(loads.loaded_at) as loaded_at
