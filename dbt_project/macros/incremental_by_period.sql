@@ -72,9 +72,14 @@
     column), for the rows n months before a period to recompute. -#}
 {% macro periods_to_rebuild(period, watermark_column='inputs_loaded_at', months_before=0, year_of=none) -%}
     {%- if execute and is_incremental() -%}
-    {%- if this is not string and watermark_column not in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+    {#- asked once per rendering: a model filters several inputs, and each look at the lake's columns is a query -#}
+    {%- set checked = 'has_watermark:' ~ this ~ '.' ~ watermark_column -%}
+    {%- if this is not string and checked not in model -%}
+    {%- if watermark_column not in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
         {{ exceptions.raise_compiler_error(this ~ " has no " ~ watermark_column ~ " column: it was built before it was"
             ~ " kept period by period. Rebuild it once: lakehouse dbt build --full-refresh --select " ~ this.identifier) }}
+    {%- endif -%}
+    {%- do model.update({checked: true}) -%}
     {%- endif -%}
     {{ period_is_rebuilt(period, period_inputs(), this, watermark_column, months_before) }}
     {%- if year_of and this is not string %}
