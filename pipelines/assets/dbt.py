@@ -80,7 +80,9 @@ KEEP_RUN_ARTIFACTS = 10
 # dbt's unit tests check the SQL's logic on fixed rows, not the data: they are the test suite's and CI's
 # (tests/test_end_to_end.py runs every one), not each production run's, as dbt's documentation advises; in the
 # pipeline they cost about 20 s a run whatever the data (58 tests, issue 9).
-BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
+# Two threads: a test (mostly dbt's Python) runs while a model's query does; lakehouse-dbt keeps the writes to one at
+# a time (pipelines.dbt_one_writer).
+BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test", "--threads", "2"]
 # dbt writes its debug log (every statement, ~20 MB a run) by formatting every event of every node, ~4 ms a node and
 # a tenth of dbt's own time (1,221 nodes from empty, issue 9); the run's events are in Dagster, each node's SQL and
 # result in its target directory. DBT_LOG_LEVEL_FILE=debug in the environment brings the file back.
@@ -192,7 +194,7 @@ defs = dg.Definitions(
     assets=[dbt_models],
     resources={"dbt": LakehouseDbtCli(
         project_dir=DBT_PROJECT, profiles_dir=str(DBT_DIR),
-        # the dbt of this interpreter's environment, whether or not the venv is activated
-        dbt_executable=str(Path(sys.executable).parent / "dbt"),
+        # this interpreter's environment's dbt, whether or not the venv is activated, with one writer at a time
+        dbt_executable=str(Path(sys.executable).parent / "lakehouse-dbt"),
     )},
 )
