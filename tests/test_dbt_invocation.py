@@ -338,3 +338,28 @@ def test_unchanged_staging_views_are_neither_created_nor_tested_again(landed, ma
     (state / dbt_state.VIEW_STATE).write_text(json.dumps(recorded))
     ran, built, _, _ = build(selection)
     assert {view} | own_tests <= ran and LOANS in built
+
+
+def test_tests_run_beside_a_build_but_never_two_writes_at_once(lake, monkeypatch):
+    """dbt runs on two threads, and lakehouse-dbt lets one node at a time write: DuckLake fails on two commits at
+    once (duckdb/ducklake#1248). Three seeds and a view, each written from compiling to releasing its connection
+    alone, with their tests on the other thread."""
+    from datetime import datetime
+    from itertools import pairwise
+
+    monkeypatch.setenv("LAKEHOUSE_DUCKDB_THREADS", "1")
+    job = dg.Definitions(assets=[dbt.dbt_models], resources=dbt.defs.resources, jobs=[dg.define_asset_job(
+        "writes", selection=dg.AssetSelection.assets(SEED, OTHER_SEED, THIRD_SEED, MODEL))]).resolve_job_def("writes")
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert result.success
+    [target] = (dbt.DBT_DIR / "target").glob(f"dbt_models-{result.run_id[:7]}-*")
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    assert len({r["thread_id"] for r in results}) == 2
+
+    def span(r):
+        times = [datetime.fromisoformat(t[k]) for t in r["timing"] for k in ("started_at", "completed_at")]
+        return min(times), max(times)
+
+    writes = sorted(span(r) for r in results if not r["unique_id"].startswith("test."))
+    assert len(writes) == 4
+    assert all(earlier[1] <= later[0] for earlier, later in pairwise(writes))
