@@ -258,10 +258,14 @@ def replace_partitions(con: duckdb.DuckDBPyConnection, contract: Contract, group
         f"WHEN {literal(d.result.partition_key)} THEN {literal(d.result.batch_id)}" for d in group) + " END"
     lineage = [batch_id, f"TIMESTAMPTZ '{datetime.now(UTC).isoformat()}'", literal(contract.version)]
     typed = ", ".join(quote(c.name) for c in contract.columns)
+    # In no particular order (a row's place is its _source_file and _source_row): sorting a loan month's 1.35 M rows
+    # by file path cost 0.3 s of its 5 s and wrote the Parquet on one thread (issue 9). A row group is still a run of
+    # consecutive delivered rows, so its statistics span a few neighbouring files (2-4 banks' codes a loan month's
+    # row group, against 1-2 sorted).
     con.execute(f"""
         INSERT INTO {contract.raw_table} ({typed}, {', '.join(LINEAGE_COLUMNS)})
         SELECT {typed}, _source_file, _source_row, {', '.join(lineage)}, _extra_columns
-        FROM _checked WHERE NOT _quarantined ORDER BY _source_file, _source_row""")
+        FROM _checked WHERE NOT _quarantined""")
     con.execute(f"""
         INSERT INTO {contract.quarantine_table} ({', '.join(QUARANTINE_COLUMNS)})
         SELECT _partition_key, _source_file, _source_row, v.column, v.rule, v.value,
