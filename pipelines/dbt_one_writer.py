@@ -8,29 +8,43 @@ round. This entry point is dbt's own CLI with a lock around every node that writ
 models, seeds and snapshots, from compiling to releasing the connection), so ``--threads 2`` runs a test while
 another node builds, and never two writes at once. A lock around the materialization alone
 (``ModelRunner.execute``) was not enough: two commits still met ("database is locked" from the SQLite catalog,
-bench at scale 0.002), so whatever a node does until dbt releases its connection is inside the lock. Microbatch
-models, whose runner commits batch by batch, are not used in this project.
+bench at scale 0.002), so whatever a node does until dbt releases its connection is inside the lock.
 
-The pipeline's dbt asset runs dbt through it (``lakehouse-dbt``); plain ``dbt`` keeps the profile's one thread.
+Stopping (Ctrl-C, or Dagster cancelling the run, which sends SIGINT): dbt interrupts the queries running, but a node
+already waiting for the lock would then take it and build; it is skipped instead. Microbatch models, whose batches
+are writing nodes run by a writing node (they would wait for their own parent's lock), are refused.
 """
 
 from __future__ import annotations
 
+import signal
 import threading
 
-from dbt.task.run import ModelRunner
+from dbt.task.run import MicrobatchModelRunner, ModelRunner
+from dbt_common.exceptions import DbtRuntimeError
 
 _WRITER = threading.Lock()
+_STOPPING = threading.Event()
 _safe_run = ModelRunner.safe_run
 
 
 def _safe_run_alone(self, manifest):
+    if isinstance(self, MicrobatchModelRunner):
+        raise DbtRuntimeError(f"{self.node.unique_id}: lakehouse-dbt does not run microbatch models")
     with _WRITER:
+        if _STOPPING.is_set():
+            return self.on_skip()
         return _safe_run(self, manifest)
+
+
+def _interrupted(signum, frame):
+    _STOPPING.set()
+    signal.default_int_handler(signum, frame)  # dbt's own handling: KeyboardInterrupt in the main thread
 
 
 def main() -> None:
     ModelRunner.safe_run = _safe_run_alone
+    signal.signal(signal.SIGINT, _interrupted)
     from dbt.cli.main import cli
 
     cli()

@@ -363,3 +363,30 @@ def test_tests_run_beside_a_build_but_never_two_writes_at_once(lake, monkeypatch
     writes = sorted(span(r) for r in results if not r["unique_id"].startswith("test."))
     assert len(writes) == 4
     assert all(earlier[1] <= later[0] for earlier, later in pairwise(writes))
+
+
+def test_a_write_waiting_for_the_lock_when_dbt_is_stopped_is_skipped(monkeypatch):
+    """Ctrl-C or Dagster's cancel (SIGINT) stops the query running; the node waiting for the lock must not build
+    then. The runner is a stand-in: what _safe_run_alone asks of dbt's is on_skip, and dbt's own run is replaced."""
+    import threading
+
+    from pipelines import dbt_one_writer
+
+    built = []
+    monkeypatch.setattr(dbt_one_writer, "_safe_run", lambda runner, manifest: built.append(runner) or "built")
+    monkeypatch.setattr(dbt_one_writer, "_STOPPING", threading.Event())
+
+    class Waiting:
+        def on_skip(self):
+            return "skipped"
+
+    assert dbt_one_writer._safe_run_alone(Waiting(), None) == "built"
+    outcome = []
+    with dbt_one_writer._WRITER:  # another node is writing
+        waiting = threading.Thread(target=lambda: outcome.append(dbt_one_writer._safe_run_alone(Waiting(), None)))
+        waiting.start()
+        waiting.join(0.2)
+        assert waiting.is_alive() and not outcome  # it waits for the lock
+        dbt_one_writer._STOPPING.set()
+    waiting.join(5)
+    assert outcome == ["skipped"] and len(built) == 1
