@@ -165,20 +165,53 @@ def test_esg_years_are_rebuilt_with_their_inputs_and_all_of_them_with_the_regist
 
 
 PCAF = ("intermediate", "int_carbon__pcaf_loan_attribution")
+PCAF_LOANS = ("marts", "fct_financed_emissions_loan_yearly")
 
 
-def test_the_pcaf_year_is_rebuilt_for_december_market_data_only(lake):
+def loans_changed(con, since, schema, table) -> set[tuple]:
+    """The (year, bank, loan) of the rows ``table`` inserted after snapshot ``since``."""
+    return set(con.execute(
+        "SELECT DISTINCT year, bank_code, loan_id FROM ducklake_table_changes('lake', ?, ?, ?, ?) "
+        "WHERE change_type = 'insert'", [schema, table, since + 1, current_snapshot(con)]).fetchall())
+
+
+def test_december_market_data_replaces_only_its_borrowers_pcaf_rows(lake):
     """The attribution takes a listed borrower's year-end market cap from December's row: a market-data delivery of
-    another month changes nothing there and rebuilds nothing; December's rebuilds its year."""
-    assert dbt_run(lake, "--select", PCAF[1]) == 0  # whatever earlier tests delivered
-    for month, rebuilt in (("2020-11-01", []), ("2020-12-01", [2020])):
-        with writer(lake) as con:
-            assert con.execute("UPDATE raw.enterprise__market_data SET market_cap = market_cap * 2, "
-                               "_loaded_at = now() WHERE trade_month = ?", [month]).fetchone()[0] > 0
-            before = current_snapshot(con)
-        assert dbt_run(lake, "--select", PCAF[1]) == 0
-        with reader(lake) as con:
-            assert years_changed(con, before, [PCAF]) == {PCAF[1]: rebuilt}, month
+    another month changes nothing there and rebuilds nothing; December's replaces the rows of its borrowers' loans of
+    its year, in the attribution and in the loan-level financed emissions, whatever month they were last reported
+    in, and no other row. What the runs kept is what a rebuild computes."""
+    models = [PCAF, PCAF_LOANS]
+    assert dbt_run(lake, "--select", PCAF[1], PCAF_LOANS[1]) == 0  # whatever earlier tests delivered
+    with writer(lake) as con:
+        assert con.execute("UPDATE raw.enterprise__market_data SET market_cap = market_cap * 2, "
+                           "_loaded_at = now() WHERE trade_month = DATE '2020-11-01'").fetchone()[0] > 0
+        before = current_snapshot(con)
+    assert dbt_run(lake, "--select", PCAF[1], PCAF_LOANS[1]) == 0
+    with reader(lake) as con:
+        assert years_changed(con, before, models) == {PCAF[1]: [], PCAF_LOANS[1]: []}
+
+    with writer(lake) as con:  # December's market caps delivered again, doubled
+        december = "trade_month = DATE '2020-12-01'"
+        firms = [f for (f,) in con.execute(f"SELECT credit_code FROM raw.enterprise__market_data WHERE {december}")
+                 .fetchall()]
+        con.execute(f"UPDATE raw.enterprise__market_data SET market_cap = market_cap * 2, _loaded_at = now() "
+                    f"WHERE {december}")
+        their_loans = set(con.execute(
+            "SELECT DISTINCT year, bank_code, loan_id FROM intermediate.int_carbon__pcaf_loan_attribution "
+            f"WHERE borrower_id IN ({', '.join('?' * len(firms))})", firms).fetchall())
+        others = con.execute("SELECT count(*) FROM intermediate.int_carbon__pcaf_loan_attribution "
+                             "WHERE year = 2020").fetchone()[0] - len(their_loans)
+        before = current_snapshot(con)
+    assert firms and their_loans and others > 0  # the demo lends to listed firms, and to others
+    assert {year for year, _bank, _loan in their_loans} == {2020}
+    assert dbt_run(lake, "--select", PCAF[1], PCAF_LOANS[1]) == 0
+    with reader(lake) as con:
+        assert {table: loans_changed(con, before, schema, table) for schema, table in models} == {
+            PCAF[1]: their_loans, PCAF_LOANS[1]: their_loans}
+        run_by_run = {table: contents(con, schema, table) for schema, table in models}
+    assert dbt_run(lake, "--select", PCAF[1], PCAF_LOANS[1], "--full-refresh") == 0
+    with reader(lake) as con:
+        assert {table: contents(con, schema, table) for schema, table in models} == run_by_run
 
 
 CRITERIA = ("intermediate", "int_green_identification__enterprise_criteria_yearly")
@@ -256,7 +289,8 @@ def deliver_month(con, month, like):
 def built_run_by_run(tmp_path_factory, pipeline_template):
     """The template lake after two more deliveries, each followed by an incremental dbt run: a new year's first
     month with November's loans and some financial statements delivered again, corrected (periods rebuilt whole),
-    then the year's second month (appended to a year the models hold)."""
+    then the year's second month (appended to a year the models hold) with December's market caps corrected (the
+    PCAF models replace their borrowers' rows by key)."""
     from conftest import copy_pipeline, located_at
 
     root = tmp_path_factory.mktemp("run_by_run")
@@ -274,6 +308,9 @@ def built_run_by_run(tmp_path_factory, pipeline_template):
         assert dbt_run(settings) == 0
         with writer(settings) as con:
             deliver_month(con, dt.date(2021, 2, 1), dt.date(2021, 1, 1))
+            # year-end market caps corrected: the PCAF models replace those borrowers' loans of 2020 by key
+            con.execute("UPDATE raw.enterprise__market_data SET market_cap = market_cap * 1.1, _loaded_at = now() "
+                        "WHERE trade_month = DATE '2020-12-01'")
         assert dbt_run(settings) == 0
         yield settings
 

@@ -15,10 +15,25 @@
     `input` is one of `inputs` (its period expression is taken from there); `month` its report month, `latest` the
     model's column holding the report month a row was taken from, `group` the columns within which reports arrive
     in order, `keys` (with the period) a row's key. Engines without the strategy (Spark's insert_overwrite) treat
-    every appended month as a period to rebuild whole. -#}
+    every appended month as a period to rebuild whole.
+
+    `keyed` (optional) names inputs whose rows change only the model's rows of one key, such as a borrower's
+    year-end market cap (only that borrower's loans):
+        'keyed': [{'input': 'stg_enterprise__market_data', 'key': 'credit_code', 'column': 'borrower_id'}]
+    Their rows loaded after the watermark do not rebuild their period whole: the model recomputes, within each
+    such period, the rows whose `column` (a column of the appended input) holds one of their `key` values, reading
+    every row of the appended input with that value in the period, and replaces those rows by `keys`. The same
+    values are recomputed in every such period (a superset, each recomputed whole). Rows of the appended input
+    with those values and periods are not classified as appended or not: their recomputation covers them. What a
+    recomputation reads must hold for every row of the key: a loan's borrower does not change between reports
+    (a contract names its borrower). A row deleted from the appended input is, as before, only seen when its
+    period is rebuilt whole. -#}
 
 {% macro incremental_by_period_with_appends(period_column, inputs, appends, not_watched=[]) -%}
     {%- set config = incremental_by_period(period_column, inputs, not_watched) -%}
+    {%- for keyed in appends.get('keyed', []) if keyed['input'] not in (inputs | map('first') | list) -%}
+        {{ exceptions.raise_compiler_error(model.name ~ ": keyed names " ~ keyed['input'] ~ ", which is not an input") }}
+    {%- endfor -%}
     {%- if config['incremental_strategy'] == 'replace_periods' -%}
         {%- do config.update({'incremental_strategy': 'replace_periods_or_keys'}) -%}
     {%- endif -%}
@@ -48,6 +63,7 @@
             cast({{ input_period }} as {{ dbt.type_string() }}) as period
         from {{ relation }}
         where {{ loaded_at }} > {{ incremental_watermark(this) }}
+            and not {{ period_appends_keyed_rows(input_period) }}
         group by {{ group }}, {{ appends['month'] }}, cast({{ input_period }} as {{ dbt.type_string() }})
     ) as new_months
     left join (
@@ -69,12 +85,13 @@
 
 
 {#- The periods (as text) rebuilt whole: months that are not appended, other inputs' periods loaded since the
-    watermark, periods named in --vars rebuild_periods. -#}
+    watermark (but for keyed inputs, where the strategy replaces by key), periods named in --vars rebuild_periods. -#}
 {% macro period_appends_full() -%}
     {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
     select period from ({{ period_appends_new_months() }}) as months where not is_append
+    {%- set keyed = period_appends_keyed_inputs() if appends['by_key'] else [] %}
     {%- for relation, input_period, loaded_at in period_inputs() %}
-    {%- if period_input_name(loop.index0) != appends['input'] %}
+    {%- if period_input_name(loop.index0) != appends['input'] and period_input_name(loop.index0) not in keyed %}
     union
     {{ input_periods_sql(relation, input_period, loaded_at, this,
                          and_later=period_input_name(loop.index0) in period_inputs_and_later()) }}
@@ -134,6 +151,7 @@
             {%- do plan[kind].append(value) -%}
         {%- endfor -%}
         {%- do plan['touched'].extend(plan['full']) -%}
+        {%- do plan['touched'].extend(period_appends_keyed_plan()['periods']) -%}
         {%- do model.update({key: plan}) -%}
     {%- endif -%}
     {{ return(model[key]) }}
@@ -161,11 +179,13 @@
         {%- set key = period_appends_key(none, appends['group'] + [appends['month']]) -%}
         {%- if this is string -%}  {#- a unit test: its inputs are CTEs, the plan stays SQL -#}
         (cast({{ period }} as {{ dbt.type_string() }}) in ({{ period_appends_full() }})
-        or {{ key }} in ({{ period_appends_appended(appends['group'] + ['month']) }}))
+        or {{ key }} in ({{ period_appends_appended(appends['group'] + ['month']) }})
+        or {{ period_appends_keyed_rows(period) }})
         {%- else -%}
         {%- set plan = period_appends_plan() -%}
         ({{ period_in(period, plan['full']) }}
-        or ({{ period_in(appends['month'], plan['months']) }} and {{ period_in(key, plan['keys']) }}))
+        or ({{ period_in(appends['month'], plan['months']) }} and {{ period_in(key, plan['keys']) }})
+        or {{ period_appends_keyed_rows(period) }})
         {{ within_touched_years(year_of, plan['touched']) }}
         {%- endif -%}
     {%- else -%}
@@ -181,13 +201,83 @@
         cast({{ period }} as {{ dbt.type_string() }}) in (
             {{ period_appends_full() }}
             union
-            select period from ({{ period_appends_new_months() }}) as months where is_append)
+            select period from ({{ period_appends_new_months() }}) as months where is_append
+            union
+            select period from ({{ period_appends_keyed() }}) as keyed)
         {%- else -%}
         {{ period_in(period, period_appends_plan()['touched']) }}
         {{ within_touched_years(year_of, period_appends_plan()['touched']) }}
         {%- endif -%}
     {%- else -%}
         1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The names of the keyed inputs (see the top), where the strategy replaces by key. -#}
+{% macro period_appends_keyed_inputs() -%}
+    {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
+    {{ return(appends.get('keyed', []) | map(attribute='input') | list) }}
+{%- endmacro %}
+
+
+{#- The keyed inputs' rows loaded after the watermark, as (period, key_value) text. -#}
+{% macro period_appends_keyed() -%}
+    {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
+    {%- set keyed = appends.get('keyed', []) -%}
+    {%- set selects = [] -%}
+    {%- for relation, input_period, loaded_at in period_inputs() -%}
+    {%- for input in keyed if input['input'] == period_input_name(loop.index0) -%}
+        {%- do selects.append('select cast(' ~ input_period ~ ' as ' ~ dbt.type_string() ~ ') as period, cast('
+            ~ input['key'] ~ ' as ' ~ dbt.type_string() ~ ') as key_value from ' ~ relation ~ ' where ' ~ loaded_at
+            ~ ' > ' ~ incremental_watermark(this) ~ ' and ' ~ input_period ~ ' is not null') -%}
+    {%- endfor -%}{%- endfor -%}
+    {{ selects | join(' union ') if selects else 'select cast(null as ' ~ dbt.type_string() ~ ') as period, cast(null as '
+       ~ dbt.type_string() ~ ') as key_value where 1 = 0' }}
+{%- endmacro %}
+
+
+{#- The keyed periods and values, read once per rendering as text constants (empty where the strategy does not
+    replace by key: the keyed inputs' periods are then rebuilt whole). -#}
+{% macro period_appends_keyed_plan() -%}
+    {%- set key = 'period_appends_keyed_plan:' ~ this -%}
+    {%- if key not in model -%}
+        {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
+        {%- set plan = {'periods': [], 'values': []} -%}
+        {%- if appends['by_key'] and appends.get('keyed') -%}
+            {#- prefixed, so that dbt's result table keeps the text as text -#}
+            {%- set sql -%}
+                select distinct {{ dbt.concat(["'periods:'", 'period']) }} from ({{ period_appends_keyed() }}) as keyed
+                union all
+                select distinct {{ dbt.concat(["'values:'", 'key_value']) }} from ({{ period_appends_keyed() }}) as keyed
+            {%- endset -%}
+            {%- for row in run_query(sql).columns[0].values() | sort -%}
+                {%- set kind, value = row.split(':', 1) -%}
+                {%- do plan[kind].append(value) -%}
+            {%- endfor -%}
+        {%- endif -%}
+        {%- do model.update({key: plan}) -%}
+    {%- endif -%}
+    {{ return(model[key]) }}
+{%- endmacro %}
+
+
+{#- A predicate over rows of the appended input: its `column` holds a keyed value and `period` is a keyed period
+    (the rows recomputed by key). False without keyed inputs or where the strategy does not replace by key. -#}
+{% macro period_appends_keyed_rows(period) -%}
+    {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
+    {%- set columns = (appends.get('keyed', []) if appends['by_key'] else []) | map(attribute='column') | unique | list -%}
+    {%- if not columns -%}
+    (1 = 0)
+    {%- elif this is string -%}  {#- a unit test: its inputs are CTEs, the plan stays SQL -#}
+    (cast({{ period }} as {{ dbt.type_string() }}) in (select period from ({{ period_appends_keyed() }}) as keyed)
+     and ({% for column in columns %}{% if not loop.first %} or {% endif -%}
+        cast({{ column }} as {{ dbt.type_string() }}) in (select key_value from ({{ period_appends_keyed() }}) as keyed)
+     {%- endfor %}))
+    {%- else -%}
+    {%- set plan = period_appends_keyed_plan() -%}
+    ({{ period_in(period, plan['periods']) }} and ({% for column in columns -%}
+        {% if not loop.first %} or {% endif %}{{ period_in(column, plan['values']) }}{% endfor %}))
     {%- endif -%}
 {%- endmacro %}
 

@@ -14,9 +14,10 @@
 -- minority interests (not delivered). The factor is capped at 1 (PCAF: no more than 100% of a borrower's emissions
 -- is attributed), is_factor_capped says where. A factor that cannot be computed is null, missing_inputs says why.
 -- Kept year by year (macro incremental_by_period_with_appends): a bank's month newer than every month the year holds
--- for that bank replaces the rows of the loans it reports; any other (re)delivery of a loan report, financial
--- statement or December market-data row of a year recomputes the year (the year-end market cap is December's: the
--- other months' rows change nothing here, and rebuilt the year every month before, issue 9). inputs_loaded_at is the
+-- for that bank replaces the rows of the loans it reports; a December market-data row (the year-end market cap; the
+-- other months' rows change nothing here) replaces the rows of its borrower's loans of the year, read whole for
+-- that borrower (it rebuilt the whole year every December before, issue 9); any other (re)delivery of a loan report
+-- or financial statement of a year recomputes the year. inputs_loaded_at is the
 -- newest load time among the loan report row the outstanding is taken from and the borrower's financial and
 -- market-data rows. The listing statuses are not watched: they are a monthly full dump, every row of which is loaded
 -- anew, so watching them would rebuild every year each month. A firm that lists in year Y counts as listed from Y
@@ -34,7 +35,9 @@
 ] %}
 {{ config(**incremental_by_period_with_appends('year', inputs=watched, appends={
     'input': 'stg_bank__loans', 'month': 'report_month', 'loaded_at': 'loaded_at', 'latest': 'outstanding_month',
-    'group': ['bank_code'], 'keys': ['bank_code', 'loan_id']}, not_watched=['stg_enterprise__listing_statuses'])) }}
+    'group': ['bank_code'], 'keys': ['bank_code', 'loan_id'],
+    'keyed': [{'input': 'stg_enterprise__market_data', 'key': 'credit_code', 'column': 'borrower_id'}]},
+    not_watched=['stg_enterprise__listing_statuses'])) }}
 
 with
 

@@ -15,17 +15,23 @@
 -- high_carbon_industries (JR/T 0227-2021 / national carbon market sectors). Individuals' ids are not published:
 -- borrower_credit_code is kept for enterprises (企业) only.
 -- Kept year by year (macro incremental_by_period_with_appends): attribution rows of a bank's month newer than every
--- month the year holds for that bank replace the rows of their loans; any other change of a year's attribution rows,
--- emissions or financial statements recomputes the year. inputs_loaded_at is the attribution row's.
+-- month the year holds for that bank replace the rows of their loans; a December market-data row, which changed the
+-- attribution of its borrower's loans of the year (whatever month they were last reported in), replaces the rows of
+-- those loans; any other change of a year's attribution rows, emissions or financial statements recomputes the year.
+-- inputs_loaded_at is the attribution row's.
 
+{%- set december_trade_year = "case when extract(month from trade_month) = 12 then "
+                              ~ "cast(extract(year from trade_month) as integer) end" %}
 {%- set watched = [
     ['int_carbon__pcaf_loan_attribution', 'year', 'inputs_loaded_at'],
     ['stg_enterprise__energy_emissions', 'year', '_loaded_at'],
     ['stg_enterprise__financials', 'year', '_loaded_at'],
+    ['stg_enterprise__market_data', december_trade_year, '_loaded_at'],
 ] %}
 {{ config(**incremental_by_period_with_appends('year', inputs=watched, appends={
     'input': 'int_carbon__pcaf_loan_attribution', 'month': 'outstanding_month', 'loaded_at': 'inputs_loaded_at',
-    'latest': 'outstanding_month', 'group': ['bank_code'], 'keys': ['bank_code', 'loan_id']})) }}
+    'latest': 'outstanding_month', 'group': ['bank_code'], 'keys': ['bank_code', 'loan_id'],
+    'keyed': [{'input': 'stg_enterprise__market_data', 'key': 'credit_code', 'column': 'borrower_id'}]})) }}
 
 with
 
