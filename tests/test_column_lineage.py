@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from pipelines.catalog.column_lineage import ColumnEdge, ModelLineage, lineage_from_manifest
+from pipelines.catalog.column_lineage import ColumnEdge, ModelLineage, cached_lineage, lineage_from_manifest
 from pipelines.settings import PROJECT_ROOT
 
 RAW = {
@@ -252,3 +252,37 @@ def test_project_models(project_manifest: dict) -> None:
     balances = results["marts.fct_green_loan_balance_monthly"]
     assert sources(balances, "district_name") == {("staging.stg_public__divisions", "division_name", "IDENTITY")}
     assert ("staging.stg_bank__loans", "balance_yuan", "AGGREGATION") in sources(balances, "green_loan_balance_yuan")
+
+
+def test_the_lineage_is_kept_per_digest_of_the_sql_and_the_known_columns(tmp_path) -> None:
+    staging = model("stg_bank__loans", 'select loan_id, cast(balance as decimal(18, 2)) as balance_yuan '
+                                       'from "lake"."raw"."bank__loans"')
+    mart = model("fct_loans", "select loan_id, sum(balance_yuan) as total from "
+                              '"lake"."staging"."stg_bank__loans" group by loan_id', schema="marts",
+                 depends_on=("stg_bank__loans",))
+    manifest = {"nodes": {f"model.lakehouse.{m['name']}": m for m in (staging, mart)}}
+    cache = tmp_path / "column_lineage.json"
+    computed = lineage_from_manifest(manifest, RAW)
+
+    assert cached_lineage(manifest, RAW, cache) == computed  # computed, then kept
+    assert list(cached_lineage(manifest, RAW, cache)) == list(computed)  # read back, in dependency order
+    assert cached_lineage(manifest, RAW, cache) == computed
+
+    kept = json.loads(cache.read_text(encoding="utf-8"))  # what is kept is what is used while the digest matches
+    kept["models"]["marts.fct_loans"]["columns"] = ["read_from_the_cache"]
+    cache.write_text(json.dumps(kept), encoding="utf-8")
+    assert cached_lineage(manifest, RAW, cache)["marts.fct_loans"].columns == ["read_from_the_cache"]
+
+    edited = json.loads(json.dumps(manifest))  # the SQL changed: computed again and kept anew
+    edited["nodes"]["model.lakehouse.fct_loans"]["compiled_code"] += " having count(*) > 1"
+    assert cached_lineage(edited, RAW, cache) == lineage_from_manifest(edited, RAW)
+    assert json.loads(cache.read_text(encoding="utf-8"))["digest"] != kept["digest"]
+    assert cached_lineage(edited, {**RAW, "raw.bank__loans": ["loan_id", "balance", "extra"]}, cache) \
+        == lineage_from_manifest(edited, {**RAW, "raw.bank__loans": ["loan_id", "balance", "extra"]})
+
+    cache.write_text("{not json", encoding="utf-8")  # a broken file is computed again
+    assert cached_lineage(manifest, RAW, cache) == computed
+    unwritable = tmp_path / "missing" / "column_lineage.json"  # a cache that cannot be written is skipped
+    assert cached_lineage(manifest, RAW, unwritable) == computed
+    assert not unwritable.parent.exists()
+

@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.catalog import collect, derive, lake_state, rules
-from pipelines.catalog.column_lineage import lineage_from_manifest
+from pipelines.catalog.column_lineage import cached_lineage
 from pipelines.catalog.entries import LAYERS, Catalog, Violation
 from pipelines.catalog.tables import TABLES
 from pipelines.contracts.model import Contract, all_contracts
@@ -30,6 +30,8 @@ from pipelines.lake.connection import current_snapshot, reader, writer
 from pipelines.settings import LAKE_ALIAS, PROJECT_ROOT, Settings
 
 CATALOG_ASSET = "meta/catalog"  # the Dagster asset that writes the meta.catalog_* tables
+# the models' column lineage, kept beside the manifest it is computed from (see cached_lineage)
+LINEAGE_CACHE = PROJECT_ROOT / "dbt_project" / "target" / "column_lineage.json"
 
 
 def manifest_path(settings: Settings) -> Path:
@@ -104,7 +106,7 @@ def declared_catalog(manifest: dict[str, Any], asset_graph=None, contracts: Iter
     known = {c.raw_table: [col.name for col in c.columns] + list(LINEAGE_COLUMNS) for c in contracts}
     seeds = collect.seed_columns(manifest, PROJECT_ROOT / "dbt_project")
     dbt_entries, dbt_edges, violations = collect.dbt_datasets(
-        manifest, lineage_from_manifest(manifest, {**known, **seeds}), seeds)
+        manifest, cached_lineage(manifest, {**known, **seeds}, LINEAGE_CACHE), seeds)
     from pipelines.lake.meta import TABLES as META_TABLES  # the meta schema's own DDL
 
     ddl = {f"meta.{name}": ddl_columns(columns) for name, columns in META_TABLES.items()}
