@@ -338,3 +338,98 @@ def test_unchanged_staging_views_are_neither_created_nor_tested_again(landed, ma
     (state / dbt_state.VIEW_STATE).write_text(json.dumps(recorded))
     ran, built, _, _ = build(selection)
     assert {view} | own_tests <= ran and LOANS in built
+
+
+def test_tests_run_beside_a_build_on_their_own_instance_and_never_two_writes_at_once(lake, monkeypatch):
+    """The build runs on two threads through lakehouse-dbt: one node at a time writes (DuckLake fails on two commits
+    at once, duckdb/ducklake#1248), and tests read on their own DuckDB instance (a test beside a commit in the same
+    instance crashed dbt, bench run 31). Three seeds and a view, each written from compiling to releasing its
+    connection alone, with their tests on the other thread."""
+    from datetime import datetime
+    from itertools import pairwise
+
+    monkeypatch.setenv("LAKEHOUSE_DUCKDB_THREADS", "1")
+    job = dg.Definitions(assets=[dbt.dbt_models], resources=dbt.defs.resources, jobs=[dg.define_asset_job(
+        "writes", selection=dg.AssetSelection.assets(SEED, OTHER_SEED, THIRD_SEED, MODEL))]).resolve_job_def("writes")
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert result.success
+    [target] = (dbt.DBT_DIR / "target").glob(f"dbt_models-{result.run_id[:7]}-*")
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    assert len({r["thread_id"] for r in results}) == 2
+    assert {r["status"] for r in results} <= {"success", "pass"}
+
+    def span(r):
+        times = [datetime.fromisoformat(t[k]) for t in r["timing"] for k in ("started_at", "completed_at")]
+        return min(times), max(times)
+
+    writes = sorted(span(r) for r in results if not r["unique_id"].startswith("test."))
+    assert len(writes) == 4
+    assert all(earlier[1] <= later[0] for earlier, later in pairwise(writes))
+
+
+def test_a_test_node_reads_on_a_second_read_only_instance(lake, tmp_path, monkeypatch):
+    """What a test node's connection is: another DuckDB instance than the build's, with the lake attached read-only,
+    half the memory limit and its own spill directory; a model's connection is the build's instance, which writes.
+    The credentials are the profile's shape, secrets included (their parsing is not repeatable)."""
+    import duckdb
+    from dbt.adapters.duckdb.credentials import DuckDBCredentials
+    from dbt.adapters.duckdb.environments.local import LocalEnvironment
+
+    from pipelines import dbt_tests_beside
+    from pipelines.lake.connection import LAKE_ALIAS
+
+    env_vars = lake.dbt_env()
+    creds = DuckDBCredentials.from_dict({
+        "path": ":memory:", "database": LAKE_ALIAS, "schema": "main",
+        "config_options": {"extension_directory": env_vars["LAKEHOUSE_EXTENSION_DIR"],
+                           "autoinstall_known_extensions": False, "autoload_known_extensions": True,
+                           "memory_limit": "2GiB", "temp_directory": str(tmp_path / "spill")},
+        "attach": [{"path": f"ducklake:{env_vars['LAKEHOUSE_CATALOG']}", "alias": LAKE_ALIAS,
+                    "options": {"data_path": env_vars["LAKEHOUSE_DATA_PATH"]}}],
+        "secrets": [{"type": "s3", "name": "lakehouse_s3", "key_id": "", "secret": "", "region": "us-east-1"}]})
+    monkeypatch.setattr(LocalEnvironment, "handle", dbt_tests_beside._handle_for_node)
+    env = LocalEnvironment(creds)
+    model = env.handle().cursor()
+    monkeypatch.setattr(dbt_tests_beside._TESTING, "active", True, raising=False)
+    test = env.handle().cursor()
+    monkeypatch.setattr(dbt_tests_beside._TESTING, "active", False)
+
+    def setting(cursor, name):
+        return cursor.execute(f"SELECT current_setting('{name}')").fetchone()[0]
+
+    assert setting(model, "temp_directory") == str(tmp_path / "spill")
+    assert setting(test, "temp_directory") == str(tmp_path / "spill" / "tests")
+    assert (tmp_path / "spill" / "tests").is_dir()  # made ahead: DuckDB makes only the last level when it spills
+    assert setting(test, "memory_limit") == "1.0 GiB" and setting(model, "memory_limit") == "2.0 GiB"
+    test.execute("SELECT count(*) FROM lake.meta.publications").fetchone()  # it reads the lake
+    with pytest.raises(duckdb.Error, match=r"read-only|read only"):
+        test.execute("CREATE TABLE lake.main.written_by_a_test AS SELECT 1 AS x")
+    model.execute("CREATE TABLE lake.main.written_by_a_model AS SELECT 1 AS x")
+    assert test.execute("SELECT x FROM lake.main.written_by_a_model").fetchone() == (1,)  # committed: seen
+
+
+def test_a_write_waiting_for_the_lock_when_dbt_is_stopped_is_skipped(monkeypatch):
+    """Ctrl-C or Dagster's cancel (SIGINT) stops the query running; the node waiting for the lock must not build
+    then. The runner is a stand-in: what the lock asks of dbt's is on_skip, and dbt's own run is replaced."""
+    import threading
+
+    from pipelines import dbt_tests_beside
+
+    built = []
+    monkeypatch.setattr(dbt_tests_beside, "_STOPPING", threading.Event())
+    safe_run = dbt_tests_beside.alone(lambda runner, manifest: built.append(runner) or "built")
+
+    class Waiting:
+        def on_skip(self):
+            return "skipped"
+
+    assert safe_run(Waiting(), None) == "built"
+    outcome = []
+    with dbt_tests_beside._WRITER:  # another node is writing
+        waiting = threading.Thread(target=lambda: outcome.append(safe_run(Waiting(), None)))
+        waiting.start()
+        waiting.join(0.2)
+        assert waiting.is_alive() and not outcome  # it waits for the lock
+        dbt_tests_beside._STOPPING.set()
+    waiting.join(5)
+    assert outcome == ["skipped"] and len(built) == 1
