@@ -81,9 +81,6 @@ KEEP_RUN_ARTIFACTS = 10
 # (tests/test_end_to_end.py runs every one), not each production run's, as dbt's documentation advises; in the
 # pipeline they cost about 20 s a run whatever the data (58 tests, issue 9).
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
-# Two threads: a test (mostly dbt's own Python) runs on its own DuckDB instance while a model's query runs, and one node
-# writes at a time (lakehouse-dbt: pipelines.dbt_tests_beside). Passed by the asset: dbt ls shares BUILD_ARGS.
-THREADS = 2
 # dbt writes its debug log (every statement, ~20 MB a run) by formatting every event of every node, ~4 ms a node and
 # a tenth of dbt's own time (1,221 nodes from empty, issue 9); the run's events are in Dagster, each node's SQL and
 # result in its target directory. DBT_LOG_LEVEL_FILE=debug in the environment brings the file back.
@@ -119,10 +116,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
             context.log.info(f"{len(settled)} staging views unchanged, and no rows of theirs, since their tests last "
                              f"passed: not created again, and {left_out} tests that read only them (and unchanged "
                              "seeds) not run again")
-        # a DuckDB-file catalog takes no reader beside its writer (pipelines.dbt_tests_beside.beside)
-        args = [*BUILD_ARGS, "--threads", str(THREADS if settings.catalog_kind != "duckdb" else 1)]
-        if exclude:
-            args += ["--exclude", " ".join(exclude)]
+        args = [*BUILD_ARGS, "--exclude", " ".join(exclude)] if exclude else [*BUILD_ARGS]
         if not os.environ.get("DBT_LOG_LEVEL_FILE"):
             args += ["--log-level-file", DBT_LOG_LEVEL_FILE]
         with reader(settings) as con:
@@ -198,7 +192,7 @@ defs = dg.Definitions(
     assets=[dbt_models],
     resources={"dbt": LakehouseDbtCli(
         project_dir=DBT_PROJECT, profiles_dir=str(DBT_DIR),
-        # this interpreter's environment's dbt, whether or not the venv is activated, with its tests beside the build
-        dbt_executable=str(Path(sys.executable).parent / "lakehouse-dbt"),
+        # the dbt of this interpreter's environment, whether or not the venv is activated
+        dbt_executable=str(Path(sys.executable).parent / "dbt"),
     )},
 )

@@ -4,11 +4,10 @@ A run's check steps follow one another in one process (the in-process executor),
 Python however few rows it reads: thirty suites were 19 s of a scale-1 new month, on one core of two. So helper
 processes validate the run's suites beside the steps. The dbt step starts them: they import GX and make their
 context (~3 s) while dbt runs, and take a suite as soon as dbt has built its mart (dbt builds a model once per run,
-so what they read is what the check step would read); they use what dbt leaves of the two cores (its tests are
-mostly Python, on one thread beside a model's query). Once dbt has succeeded every suite is free to take: the
-helpers take from the end of the run's list, the check steps from the front, and a step whose suite a helper took
-waits for that result. In a run without the dbt step the first check step frees them all. A run of fewer than
-``MIN_SUITES`` suites starts no helper.
+so what they read is what the check step would read); most of dbt's tests run on one core, and the helper uses the
+other. Once dbt has succeeded every suite is free to take: the helpers take from the end of the run's list, the
+check steps from the front, and a step whose suite a helper took waits for that result. In a run without the dbt
+step the first check step frees them all. A run of fewer than ``MIN_SUITES`` suites starts no helper.
 
 Helpers only read the lake. Each result is recorded by its own step, so the lake keeps one writer; a SQLite or
 PostgreSQL catalog lets the helpers read while dbt or a step writes. A DuckDB-file catalog does not, so there (and
