@@ -26,6 +26,7 @@ import graphlib
 import hashlib
 import json
 import os
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -102,7 +103,7 @@ def cached_lineage(manifest: dict, known_columns: Mapping[str, Sequence[str]], c
     result = lineage_from_manifest(manifest, known_columns)
     entries = {dataset: {**asdict(lineage), "tables_read": sorted(lineage.tables_read)}
                for dataset, lineage in result.items()}
-    partial = cache.with_name(f".{cache.name}.{os.getpid()}")
+    partial = cache.with_name(f".{cache.name}.{uuid.uuid4().hex}")
     try:  # written whole, then renamed: a concurrent reader sees the old file or the new one
         partial.write_text(json.dumps({"digest": digest, "models": entries}), encoding="utf-8")
         os.replace(partial, cache)
