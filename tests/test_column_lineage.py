@@ -282,7 +282,8 @@ def test_the_lineage_is_kept_per_digest_of_the_sql_and_the_known_columns(tmp_pat
 
     cache.write_text("{not json", encoding="utf-8")  # a broken file is computed again
     assert cached_lineage(manifest, RAW, cache) == computed
-    unwritable = tmp_path / "missing" / "column_lineage.json"  # a cache that cannot be written is skipped
+    (tmp_path / "a_file").write_text("")  # a cache that cannot be written (its directory is a file) is skipped
+    unwritable = tmp_path / "a_file" / "column_lineage.json"
     assert cached_lineage(manifest, RAW, unwritable) == computed
-    assert not unwritable.parent.exists()
+    assert (tmp_path / "a_file").read_text() == ""
 

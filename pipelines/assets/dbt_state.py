@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import shutil
-import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 from pipelines import settings as settings_module
 from pipelines.lake.connection import reader, sqlite_catalog_path
 from pipelines.lake.inspect import METADATA, catalog_objects
+from pipelines.whole_file import write_whole
 
 STATE_DIR_NAME = "dbt_state"
 PARTIAL_PARSE = "partial_parse.msgpack"
@@ -37,14 +37,6 @@ def state_dir(settings: settings_module.Settings) -> Path | None:
     if catalog is None and settings.catalog_kind == "duckdb":
         catalog = Path(settings.catalog)
     return catalog.parent / STATE_DIR_NAME if catalog is not None else None
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Write whole or not at all: a half-written file would be read by the next run."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 def reuse_partial_parse(state: Path | None, target: Path) -> None:
@@ -61,7 +53,7 @@ def reuse_partial_parse(state: Path | None, target: Path) -> None:
 def keep_partial_parse(state: Path | None, target: Path) -> None:
     made = target / PARTIAL_PARSE
     if state is not None and made.exists():  # written once parsing is done, whatever the build's outcome
-        _replace(state / PARTIAL_PARSE, made.read_bytes())
+        write_whole(state / PARTIAL_PARSE, made.read_bytes())
 
 
 def _is_test(node: Mapping[str, Any]) -> bool:
@@ -161,7 +153,7 @@ def record_loaded_seeds(state: Path | None, fingerprints: Mapping[str, str], run
     recorded = read_seed_state(state)
     recorded = {uid: fp for uid, fp in recorded.items() if uid in fingerprints}  # seeds since removed
     recorded.update({uid: fingerprints[uid] for uid in loaded if uid in fingerprints})
-    _replace(state / SEED_STATE, json.dumps({"fingerprints": recorded}, indent=1, sort_keys=True).encode())
+    write_whole(state / SEED_STATE, json.dumps({"fingerprints": recorded}, indent=1, sort_keys=True).encode())
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -286,4 +278,4 @@ def record_tested_views(settings: settings_module.Settings, state: Path | None, 
     for uid, fingerprint in fingerprints.items():
         if results.get(uid) == "success" and all(results.get(t) in ("pass", "warn") for t in tests.get(uid, ())):
             recorded[uid] = {"fingerprint": fingerprint, "snapshot": snapshot, "snapshot_time": snapshot_time}
-    _replace(state / VIEW_STATE, json.dumps({"views": recorded}, indent=1, sort_keys=True).encode())
+    write_whole(state / VIEW_STATE, json.dumps({"views": recorded}, indent=1, sort_keys=True).encode())

@@ -22,11 +22,10 @@ gives them (an alias as written, else the upstream column's name), though they a
 
 from __future__ import annotations
 
+import contextlib
 import graphlib
 import hashlib
 import json
-import os
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,6 +34,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, build_scope, find_all_in_scope
+
+from pipelines.whole_file import write_whole
 
 DIALECT = "duckdb"
 IDENTITY, TRANSFORMATION, AGGREGATION = "IDENTITY", "TRANSFORMATION", "AGGREGATION"
@@ -103,12 +104,8 @@ def cached_lineage(manifest: dict, known_columns: Mapping[str, Sequence[str]], c
     result = lineage_from_manifest(manifest, known_columns)
     entries = {dataset: {**asdict(lineage), "tables_read": sorted(lineage.tables_read)}
                for dataset, lineage in result.items()}
-    partial = cache.with_name(f".{cache.name}.{uuid.uuid4().hex}")
-    try:  # written whole, then renamed: a concurrent reader sees the old file or the new one
-        partial.write_text(json.dumps({"digest": digest, "models": entries}), encoding="utf-8")
-        os.replace(partial, cache)
-    except OSError:
-        partial.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # a read-only project: computed each time
+        write_whole(cache, json.dumps({"digest": digest, "models": entries}).encode())
     return result
 
 
