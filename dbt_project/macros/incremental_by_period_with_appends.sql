@@ -89,7 +89,7 @@
 {% macro period_appends_full() -%}
     {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
     select period from ({{ period_appends_new_months() }}) as months where not is_append
-    {%- set keyed = period_appends_keyed_inputs() if appends['by_key'] else [] %}
+    {%- set keyed = (appends.get('keyed', []) if appends['by_key'] else []) | map(attribute='input') | list %}
     {%- for relation, input_period, loaded_at in period_inputs() %}
     {%- if period_input_name(loop.index0) != appends['input'] and period_input_name(loop.index0) not in keyed %}
     union
@@ -214,13 +214,6 @@
     {%- else -%}
         1 = 1
     {%- endif -%}
-{%- endmacro %}
-
-
-{#- The names of the keyed inputs (see the top), where the strategy replaces by key. -#}
-{% macro period_appends_keyed_inputs() -%}
-    {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
-    {{ return(appends.get('keyed', []) | map(attribute='input') | list) }}
 {%- endmacro %}
 
 
