@@ -122,12 +122,13 @@
 {%- endmacro %}
 
 
-{#- The plan read once per rendering, as text constants (see periods_to_rebuild): the periods rebuilt whole
+{#- The plan read once per run (plan_cache), as text constants (see periods_to_rebuild): the periods rebuilt whole
     (`full`), the appended months outside them (`months`) with their <group values>|<month> keys (`keys`), and
     every period the run touches (`touched`: the appended months' periods, then `full` added). -#}
 {% macro period_appends_plan() -%}
     {%- set key = 'period_appends_plan:' ~ this -%}
-    {%- if key not in model -%}
+    {%- set cache = plan_cache() -%}
+    {%- if key not in cache -%}
         {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
         {%- set text = dbt.type_string() -%}
         {%- set sql -%}
@@ -152,9 +153,9 @@
         {%- endfor -%}
         {%- do plan['touched'].extend(plan['full']) -%}
         {%- do plan['touched'].extend(period_appends_keyed_plan()['periods']) -%}
-        {%- do model.update({key: plan}) -%}
+        {%- do cache.update({key: plan}) -%}
     {%- endif -%}
-    {{ return(model[key]) }}
+    {{ return(cache[key]) }}
 {%- endmacro %}
 
 
@@ -233,11 +234,12 @@
 {%- endmacro %}
 
 
-{#- The keyed periods and values, read once per rendering as text constants (empty where the strategy does not
+{#- The keyed periods and values, read once per run (plan_cache) as text constants (empty where the strategy does not
     replace by key: the keyed inputs' periods are then rebuilt whole). -#}
 {% macro period_appends_keyed_plan() -%}
     {%- set key = 'period_appends_keyed_plan:' ~ this -%}
-    {%- if key not in model -%}
+    {%- set cache = plan_cache() -%}
+    {%- if key not in cache -%}
         {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
         {%- set plan = {'periods': [], 'values': []} -%}
         {%- if appends['by_key'] and appends.get('keyed') -%}
@@ -252,9 +254,9 @@
                 {%- do plan[kind].append(value) -%}
             {%- endfor -%}
         {%- endif -%}
-        {%- do model.update({key: plan}) -%}
+        {%- do cache.update({key: plan}) -%}
     {%- endif -%}
-    {{ return(model[key]) }}
+    {{ return(cache[key]) }}
 {%- endmacro %}
 
 
