@@ -5,6 +5,16 @@
     A null among the rows already there fails the run, naming the table and the column. One catalog query per run;
     a count and an ALTER only the first time. -#}
 {% macro enforce_not_null_contracts() -%}
+    {{ return(adapter.dispatch('enforce_not_null_contracts')()) }}
+{%- endmacro %}
+
+{#- dbt-spark: Delta needs ALTER TABLE … CHANGE COLUMN … SET NOT NULL and has no information_schema; not done yet,
+    so there a not_null added to a kept incremental model takes effect with its next --full-refresh. -#}
+{% macro spark__enforce_not_null_contracts() -%}
+{%- endmacro %}
+
+{#- DuckDB, DuckLake (and PostgreSQL): the standard information_schema and ALTER TABLE … SET NOT NULL. -#}
+{% macro default__enforce_not_null_contracts() -%}
     {%- if execute -%}
         {%- set wanted = {} -%}
         {%- for node in graph.nodes.values()
@@ -35,20 +45,12 @@
                         ~ '--full-refresh') }}
                 {%- endif -%}
                 {%- do log('adding the contract\'s not_null on ' ~ relation ~ '.' ~ column, info=true) -%}
-                {%- call statement('set_not_null_' ~ loop.index, auto_begin=False) -%}  {#- each its own commit: DuckLake alters a table once per transaction -#}
-                    {{ set_not_null(relation, column) }}
+                {#- each its own commit: DuckLake alters a table once per transaction -#}
+                {%- call statement('set_not_null_' ~ loop.index, auto_begin=False) -%}
+                    alter table {{ relation }} alter column {{ adapter.quote(column) }} set not null
                 {%- endcall -%}
             {%- endfor -%}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
-
-{% macro set_not_null(relation, column) -%}
-    {{ return(adapter.dispatch('set_not_null')(relation, column)) }}
-{%- endmacro %}
-
-{#- Standard SQL (DuckDB, DuckLake, PostgreSQL); dbt-spark would need Delta's ALTER TABLE … CHANGE COLUMN … SET NOT NULL. -#}
-{% macro default__set_not_null(relation, column) -%}
-    alter table {{ relation }} alter column {{ adapter.quote(column) }} set not null
-{%- endmacro %}
