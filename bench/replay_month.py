@@ -6,11 +6,12 @@ monthly run in ~3 minutes at scale 1, where `make bench` takes ~27.
     PYTHONPATH=<clone at commit B> python -m bench.replay_month month --scale 1 --root /work/hist1 --work /work/b
 
 `month` copies the kept root (the landing as hard links), points the copy's catalog at the copy's data, and first
-runs the transform once without new data, as the code's first run after a deploy would (seeds whose files changed
-are reloaded, a new not_null is added): that run is reported apart, as `settle`. Then it delivers the new month
-and measures it as bench.pipeline does (ingest, then the transform split by step events). Both commits start from
-the same lake, and the settled one is what a month after another month meets; a bench's new month follows the
-build from empty instead, so its figures are not the same (5-10 s more at scale 1, issue 9).
+runs the transform once without new data, reported apart as `settle`: `lakehouse/dbt_state/` belongs to one lake,
+so the copy's first run reloads every seed and runs every test, and it is also the code's first run after a deploy
+(a new not_null is added). Then it delivers the new month and measures it as bench.pipeline does (ingest, then
+the transform split by step events). Both commits start from the same lake. The bench's own new month, on the lake
+it built, came out 3-7 s above the settled replays at scale 1 (issue 9, benchmarks/README.md): compare replays with
+replays.
 """
 
 from __future__ import annotations
