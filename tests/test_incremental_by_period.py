@@ -43,10 +43,7 @@ def changes(con, schema, table, since):
 
 
 def run_models(settings):
-    # dbt's own files beside the lake: the project's target/ holds the manifest the pipeline is defined by
-    target = settings.root / "dbt_target"
-    return cli.main(["dbt", "run", "--select", GREEN_LOANS[1], BENEFITS[1], "--quiet",
-                     "--target-path", str(target), "--log-path", str(target)])
+    return dbt_run(settings, "--select", GREEN_LOANS[1], BENEFITS[1])
 
 
 def test_a_reloaded_month_without_green_loans_is_emptied_and_other_months_are_untouched(lake):
@@ -280,8 +277,13 @@ def contents(con, schema, table) -> Counter:
 
 
 def dbt_run(settings, *args):
-    target = settings.root / "dbt_target"
-    return cli.main(["dbt", "run", "--quiet", "--target-path", str(target), "--log-path", str(target), *args])
+    """dbt on `settings`' lake: dbt finds its lake by the environment, which a module fixture (built_run_by_run) keeps
+    pointed at its own lake until the module ends."""
+    from conftest import located_at
+
+    target = settings.root / "dbt_target"  # dbt's own files beside the lake: the project's target/ holds the manifest
+    with located_at(settings.root):
+        return cli.main(["dbt", "run", "--quiet", "--target-path", str(target), "--log-path", str(target), *args])
 
 
 def deliver_month(con, month, like):
@@ -378,15 +380,11 @@ def test_a_contract_not_null_the_table_lacks_is_added_and_refused_while_a_null_i
     """dbt writes a contract's constraints only when it creates a table: an incremental model's table from before its
     not_null (a lake built before the intermediate layer had contracts) gets it at the next run, checked against its
     rows, since no not_null test covers the column any more (dbt_project/macros/not_null_contracts.sql)."""
-    from conftest import located_at
-
     schema, table = CARBON_ACCOUNT
-    # dbt finds the lake by the environment, which a later fixture of this module (built_run_by_run) points elsewhere
     with writer(lake) as con:
         con.execute(f"ALTER TABLE {schema}.{table} ALTER COLUMN person_id DROP NOT NULL")
         assert nullable(con, schema, table, "person_id")
-    with located_at(lake.root):
-        assert dbt_run(lake, "--select", table) == 0
+    assert dbt_run(lake, "--select", table) == 0
     with reader(lake) as con:
         assert not nullable(con, schema, table, "person_id")
 
@@ -394,14 +392,12 @@ def test_a_contract_not_null_the_table_lacks_is_added_and_refused_while_a_null_i
         con.execute(f"ALTER TABLE {schema}.{table} ALTER COLUMN person_id DROP NOT NULL")
         con.execute(f"INSERT INTO {schema}.{table} SELECT * REPLACE (NULL AS person_id) FROM {schema}.{table} LIMIT 1")
     capfd.readouterr()
-    with located_at(lake.root):
-        assert dbt_run(lake, "--select", table) != 0
+    assert dbt_run(lake, "--select", table) != 0
     out = capfd.readouterr().out
     assert f'"{schema}"."{table}".person_id: 1 rows are null' in out, out
     with writer(lake) as con:
         assert nullable(con, schema, table, "person_id")
         con.execute(f"DELETE FROM {schema}.{table} WHERE person_id IS NULL")
-    with located_at(lake.root):
-        assert dbt_run(lake, "--select", table) == 0
+    assert dbt_run(lake, "--select", table) == 0
     with reader(lake) as con:
         assert not nullable(con, schema, table, "person_id")
