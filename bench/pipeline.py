@@ -399,6 +399,26 @@ def _locate(root: Path) -> None:
     os.environ["LAKEHOUSE_OPENLINEAGE_FILE"] = str(root / "openlineage.jsonl")
 
 
+def source_files(generated: Path, new_month: str) -> tuple[list[Path], list[Path]]:
+    """The generated files (relative paths): those of the history, and those of the new month, held back."""
+    files = sorted(p.relative_to(generated) for p in generated.rglob("*")
+                   if p.is_file() and p.name != "GENERATED.json")
+    return [f for f in files if new_month not in f.as_posix()], [f for f in files if new_month in f.as_posix()]
+
+
+def link_files(generated: Path, landing: Path, files: list[Path]) -> None:
+    """Delivered as hard links: the landing costs no disk and the sources stay as generated."""
+    for rel in files:
+        (landing / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.link(generated / rel, landing / rel)
+
+
+def new_partitions(before: dict[str, dict], after: dict[str, dict]) -> dict[str, list[str]]:
+    """Per dataset, the partitions landed or changed between two _partitions_by_dataset() listings."""
+    return {name: keys for name, parts in after.items()
+            if (keys := [k for k, fp in parts.items() if before.get(name, {}).get(k) != fp])}
+
+
 def _partitions_by_dataset() -> dict[str, dict]:
     from pipelines import settings as settings_module
     from pipelines.contracts.model import all_contracts
@@ -520,26 +540,16 @@ def main(argv: list[str] | None = None) -> int:
     generated, gen = sources(args, history, new_month)
     report["generate"] = gen
     landing = root / "landing"
-    held_back = []
-    for path in sorted(p for p in generated.rglob("*") if p.is_file() and p.name != "GENERATED.json"):
-        rel = path.relative_to(generated)
-        if new_month in rel.as_posix():
-            held_back.append(rel)
-            continue
-        (landing / rel).parent.mkdir(parents=True, exist_ok=True)
-        os.link(path, landing / rel)
+    history_files, held_back = source_files(generated, new_month)
+    link_files(generated, landing, history_files)
     print(f"  {'reused' if gen.get('reused') else 'generated'} {gen.get('files')} files ({gen.get('rows', 0):,} rows,"
           f" generated in {gen['measured'].get('wall_s')} s);"
           f" {len(held_back)} files of {new_month} held back", flush=True)
 
     report["full"] = _phase("full", "whole pipeline from empty")
     before = _partitions_by_dataset()
-    for rel in held_back:
-        (landing / rel).parent.mkdir(parents=True, exist_ok=True)
-        os.link(generated / rel, landing / rel)
-    after = _partitions_by_dataset()
-    only = {name: [k for k, fp in parts.items() if before.get(name, {}).get(k) != fp] for name, parts in after.items()}
-    only = {name: keys for name, keys in only.items() if keys}
+    link_files(generated, landing, held_back)
+    only = new_partitions(before, _partitions_by_dataset())
     report["delivered"] = {"files": len(held_back), "partitions": only}
     report["incremental"] = _phase("incremental", f"new month {new_month}, incrementally", only)
 

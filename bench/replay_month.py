@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sqlite3
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,14 +37,6 @@ def _sources(scale: float, history: list[str], new_month: str, kept: Path | None
     return generated
 
 
-def _link(generated: Path, landing: Path, new_month: str, *, month_only: bool) -> None:
-    for path in sorted(p for p in generated.rglob("*") if p.is_file() and p.name != "GENERATED.json"):
-        rel = path.relative_to(generated)
-        if (new_month in rel.as_posix()) == month_only:
-            (landing / rel).parent.mkdir(parents=True, exist_ok=True)
-            os.link(path, landing / rel)
-
-
 def history(args, months: list[str], new_month: str) -> dict:
     root = args.root.resolve()
     if root.exists():
@@ -53,7 +44,7 @@ def history(args, months: list[str], new_month: str) -> dict:
     root.mkdir(parents=True)
     generated = _sources(args.scale, months, new_month, args.sources)
     pipeline._locate(root)
-    _link(generated, root / "landing", new_month, month_only=False)
+    pipeline.link_files(generated, root / "landing", pipeline.source_files(generated, new_month)[0])
     return {"history": pipeline._phase("full", f"history {months[0]}..{months[-1]}")}
 
 
@@ -66,11 +57,9 @@ def copy_root(kept: Path, work: Path) -> None:
                        check=True)
     pipeline._locate(work)
     from pipelines import settings as settings_module
+    from pipelines.lake.connection import point_copied_catalog_at_its_data
 
-    settings = settings_module.load()
-    with sqlite3.connect(settings.catalog.removeprefix("sqlite:")) as catalog:
-        catalog.execute("UPDATE ducklake_metadata SET value = ? WHERE key = 'data_path'", [settings.data_path])
-    catalog.close()
+    point_copied_catalog_at_its_data(settings_module.load())
 
 
 def month(args, months: list[str], new_month: str) -> dict:
@@ -81,10 +70,8 @@ def month(args, months: list[str], new_month: str) -> dict:
     copy_root(args.root.resolve(), work)
     settle = pipeline._phase("settle", "settle: the transform without new data", {})
     before = pipeline._partitions_by_dataset()
-    _link(generated, work / "landing", new_month, month_only=True)
-    after = pipeline._partitions_by_dataset()
-    delivered = {name: keys for name, parts in after.items()
-                 if (keys := [k for k, fp in parts.items() if before.get(name, {}).get(k) != fp])}
+    pipeline.link_files(generated, work / "landing", pipeline.source_files(generated, new_month)[1])
+    delivered = pipeline.new_partitions(before, pipeline._partitions_by_dataset())
     return {"settle": settle, "incremental": pipeline._phase("incremental", f"new month {new_month}", delivered)}
 
 

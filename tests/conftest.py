@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 
 from pipelines import settings as settings_module
 from pipelines.lake import meta
+from pipelines.lake.connection import point_copied_catalog_at_its_data
 from pipelines.settings import LOCATION_VARS
 
 
@@ -92,9 +92,7 @@ def copy_lake(template: Path) -> settings_module.Settings:
     (DuckLake keeps the data path in its metadata table)."""
     settings = settings_module.load()
     shutil.copytree(template, settings.root / "lakehouse")
-    with sqlite3.connect(settings.catalog.removeprefix("sqlite:")) as catalog:
-        catalog.execute("UPDATE ducklake_metadata SET value = ? WHERE key = 'data_path'", [settings.data_path])
-    catalog.close()
+    point_copied_catalog_at_its_data(settings)
     return settings
 
 

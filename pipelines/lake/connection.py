@@ -56,6 +56,14 @@ def sqlite_catalog_path(settings: Settings) -> Path | None:
     return Path(settings.catalog.split(":", 1)[1]) if settings.catalog_kind == "sqlite" else None
 
 
+def point_copied_catalog_at_its_data(settings: Settings) -> None:
+    """A SQLite catalog copied along with its data directory: DuckLake keeps the data path in its metadata table, so
+    the copy would still read (and write) the original's files until pointed at its own."""
+    with sqlite3.connect(sqlite_catalog_path(settings)) as catalog:
+        catalog.execute("UPDATE ducklake_metadata SET value = ? WHERE key = 'data_path'", [settings.data_path])
+    catalog.close()
+
+
 def lake_exists(settings: Settings) -> bool:
     path = sqlite_catalog_path(settings)
     if path is not None:
