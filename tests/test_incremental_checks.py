@@ -212,3 +212,8 @@ def test_an_unchanged_rebuild_is_confirmed_and_a_later_change_published(mart):
         corrected = checked(con)
     assert publish(mart, MART, log=lambda _: None) == {
         "dataset": MART, "version": 2, "snapshot_id": corrected, "rows": 6, "new": True}
+    with writer(mart) as con:  # a month more: another row count, published without comparing any row
+        con.execute(f"INSERT INTO {MART} VALUES (DATE '2020-03-01', 'A', 5)")
+        grown = checked(con)
+    assert publish(mart, MART, log=lambda _: None) == {
+        "dataset": MART, "version": 3, "snapshot_id": grown, "rows": 7, "new": True}
