@@ -48,8 +48,9 @@
 {#- The plan, as SQL over the lake: the months of the appended input loaded after the model's watermark, each with
     its period and whether it is appended. A run reads it once (period_appends_plan) and filters on constants; a
     unit test, whose inputs are CTEs, keeps it inline. Evaluated by the body and by the strategy before the model's
-    table changes. -#}
-{% macro period_appends_new_months() -%}
+    table changes. `held_periods` (text): the only periods of the model whose latest months are read, so that the
+    model's other years are not (period_appends_plan). -#}
+{% macro period_appends_new_months(held_periods=none) -%}
     {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
     {%- set period_column = appends['period_column'] -%}
     {%- set by_key = appends['by_key'] -%}
@@ -70,6 +71,9 @@
         select {{ group }}, cast({{ period_column }} as {{ dbt.type_string() }}) as period,
             max({{ appends['latest'] }}) as latest
         from {{ this }}
+        {%- if held_periods is not none %}
+        where {{ period_in(period_column, held_periods) }}
+        {%- endif %}
         group by {{ group }}, cast({{ period_column }} as {{ dbt.type_string() }})
     ) as held
         on {% for column in appends['group'] %}held.{{ column }} = new_months.{{ column }} and {% endfor -%}
@@ -85,10 +89,11 @@
 
 
 {#- The periods (as text) rebuilt whole: months that are not appended, other inputs' periods loaded since the
-    watermark (but for keyed inputs, where the strategy replaces by key), periods named in --vars rebuild_periods. -#}
-{% macro period_appends_full() -%}
+    watermark (but for keyed inputs, where the strategy replaces by key), periods named in --vars rebuild_periods.
+    `months`: a relation holding period_appends_new_months, where the caller has it already. -#}
+{% macro period_appends_full(months=none) -%}
     {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
-    select period from ({{ period_appends_new_months() }}) as months where not is_append
+    select period from {{ months or '(' ~ period_appends_new_months() ~ ') as months' }} where not is_append
     {%- set keyed = (appends.get('keyed', []) if appends['by_key'] else []) | map(attribute='input') | list %}
     {%- for relation, input_period, loaded_at in period_inputs() %}
     {%- if period_input_name(loop.index0) != appends['input'] and period_input_name(loop.index0) not in keyed %}
@@ -124,26 +129,35 @@
 
 {#- The plan read once per run (plan_cache), as text constants (see periods_to_rebuild): the periods rebuilt whole
     (`full`), the appended months outside them (`months`) with their <group values>|<month> keys (`keys`), and
-    every period the run touches (`touched`: the appended months' periods, then `full` added). -#}
+    every period the run touches (`touched`: the appended months' periods, then `full` added). The new months are
+    one CTE read by every part, and the model's latest month per group is read only in the periods they fall in (a
+    first query): December's plan read the loan-level financed emissions of every year six times, 0.8 s (issue 9). -#}
 {% macro period_appends_plan() -%}
     {%- set key = 'period_appends_plan:' ~ this -%}
     {%- set cache = plan_cache() -%}
     {%- if key not in cache -%}
         {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
         {%- set text = dbt.type_string() -%}
+        {%- set held_periods = [] -%}
+        {%- for row in run_query(period_appends_new_periods()).columns[0].values() -%}
+            {%- do held_periods.append(row.split(':', 1)[1]) -%}
+        {%- endfor -%}
         {%- set sql -%}
-            select distinct {{ dbt.concat(["'full:'", 'period']) }} from ({{ period_appends_full() }}) as rebuilt(period)
+            with months as ({{ period_appends_new_months(held_periods) }}),
+            rebuilt as ({{ period_appends_full("months") }})
+            select distinct {{ dbt.concat(["'full:'", 'period']) }} from rebuilt
             where period is not null
             union all
-            select distinct {{ dbt.concat(["'keys:'", 'appended_key']) }}
-            from ({{ period_appends_appended(appends['group'] + ['month']) }}) as appended(appended_key)
+            select distinct {{ dbt.concat(["'keys:'", period_appends_key('months', appends['group'] + ['month'])]) }}
+            from months
+            where is_append and period not in (select period from rebuilt)
             union all
             select distinct {{ dbt.concat(["'months:'", 'cast(month as ' ~ text ~ ')']) }}
-            from ({{ period_appends_new_months() }}) as months
-            where is_append and period not in ({{ period_appends_full() }})
+            from months
+            where is_append and period not in (select period from rebuilt)
             union all
             select distinct {{ dbt.concat(["'touched:'", 'period']) }}
-            from ({{ period_appends_new_months() }}) as months
+            from months
             where is_append
         {%- endset -%}
         {%- set plan = {'full': [], 'keys': [], 'months': [], 'touched': []} -%}
@@ -156,6 +170,17 @@
         {%- do cache.update({key: plan}) -%}
     {%- endif -%}
     {{ return(cache[key]) }}
+{%- endmacro %}
+
+
+{#- The periods of the appended input's rows loaded after the watermark, as 'p:'-prefixed text (so that dbt's result
+    table keeps it text): a superset of the new months' periods. -#}
+{% macro period_appends_new_periods() -%}
+    {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
+    {%- for relation, input_period, loaded_at in period_inputs() -%}
+    {%- if period_input_name(loop.index0) == appends['input'] -%}
+    select distinct {{ dbt.concat(["'p:'", 'period']) }} from ({{ input_periods_sql(relation, input_period, loaded_at, this) }}) as new_periods(period)
+    {%- endif -%}{%- endfor -%}
 {%- endmacro %}
 
 
