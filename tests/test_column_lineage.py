@@ -7,7 +7,13 @@ import time
 
 import pytest
 
-from pipelines.catalog.column_lineage import ColumnEdge, ModelLineage, cached_lineage, lineage_from_manifest
+from pipelines.catalog.column_lineage import (
+    ColumnEdge,
+    ModelLineage,
+    cached_lineage,
+    lineage_from_manifest,
+    model_dataset,
+)
 from pipelines.settings import PROJECT_ROOT
 
 RAW = {
@@ -252,6 +258,41 @@ def test_project_models(project_manifest: dict) -> None:
     balances = results["marts.fct_green_loan_balance_monthly"]
     assert sources(balances, "district_name") == {("staging.stg_public__divisions", "division_name", "IDENTITY")}
     assert ("staging.stg_bank__loans", "balance_yuan", "AGGREGATION") in sources(balances, "green_loan_balance_yuan")
+
+
+ROW_TESTS = {"not_null", "accepted_values", "expression_is_true"}
+
+
+def test_staging_views_test_row_by_row_only_what_they_compute(project_manifest: dict) -> None:
+    """A row rule on a delivered column belongs to its data contract (data_contracts/README.md): ingestion quarantines
+    a row that breaks it, so the same rule as a dbt test on the staging view could never fail, and cost a query and
+    a Dagster check every month (286 such tests were moved out, issue 9). A row-level test on a staging view reads a
+    column the view computes, not only delivered columns passed through unchanged."""
+    import sqlglot
+    from sqlglot import expressions as exp
+
+    from pipelines.catalog.collect import seed_columns
+
+    known = {**raw_table_columns(), **seed_columns(project_manifest, PROJECT_ROOT / "dbt_project")}
+    results = lineage_from_manifest(project_manifest, known)
+    nodes = project_manifest["nodes"]
+    checked, on_delivered_columns = 0, []
+    for unique_id, node in nodes.items():
+        test = node.get("test_metadata") or {}
+        dataset = model_dataset(nodes[node["attached_node"]]) if node.get("attached_node") in nodes else ""
+        if test.get("name") not in ROW_TESTS or not dataset.startswith("staging."):
+            continue
+        edges = results[dataset].edges
+        computed = {e.downstream_column for e in edges if e.transformation != "IDENTITY"}
+        unchanged = {e.downstream_column for e in edges} - computed
+        expression = test["kwargs"].get("expression", "")
+        read = {node["column_name"]} if node.get("column_name") else {
+            column.name for column in sqlglot.parse_one(expression, read="duckdb").find_all(exp.Column)}
+        checked += 1
+        if read <= unchanged:
+            on_delivered_columns.append(f"{unique_id} reads only {sorted(read)}")
+    assert checked, "the tests of what staging computes (grid factors' confidence, industry class codes) are gone"
+    assert on_delivered_columns == [], "a rule on delivered columns: write it in the dataset's contract"
 
 
 def test_the_lineage_is_kept_per_digest_of_the_sql_and_the_known_columns(tmp_path) -> None:
