@@ -5,7 +5,8 @@ import dataclasses
 import time
 
 from pipelines.lake.connection import writer
-from pipelines.quality.expectations import Suite, validate
+from pipelines.quality import expectations
+from pipelines.quality.expectations import Suite, data_docs_dir, validate
 from pipelines.quality.side_by_side import MIN_SUITES, RunValidations
 
 MART = "marts.t_side_by_side"
@@ -70,3 +71,34 @@ def test_helpers_of_a_run_that_builds_the_marts_take_a_suite_once_its_mart_is_bu
     finally:
         validations.close()
     assert all(validations.result(suite).passed for suite in suites)
+
+
+def test_helpers_that_validated_every_suite_build_the_data_docs_index_so_the_run_needs_no_gx(lake):
+    """The last helper builds the index once every suite's result is stored; the run's own process makes no GX context.
+    A suite validated by its own step instead leaves the index to the catalog step."""
+    with writer(lake) as con:
+        con.execute(f"CREATE TABLE {MART} AS SELECT range AS id, CAST(range AS DECIMAL(18, 2)) AS amount FROM range(9)")
+    suites = [Suite(f"i{i}", MART, "", PASSING) for i in range(MIN_SUITES)]
+    settings = dataclasses.replace(lake, gx_processes=1)
+    index = data_docs_dir(settings) / "index.html"
+    validations = RunValidations(settings, suites, gated=True)
+    try:
+        validations.begin()  # every mart built: the helper takes them all, no step asking before it has
+        deadline = time.monotonic() + 120
+        while validations.taken_by_helpers != {s.name for s in suites} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [validations.result(suite).passed for suite in suites] == [True] * MIN_SUITES
+        assert validations.taken_by_helpers == {s.name for s in suites}
+        assert validations.index_built()
+    finally:
+        validations.close()
+    assert index.exists() and all(f"i{i}" in index.read_text(encoding="utf-8") for i in range(MIN_SUITES))
+    assert not any(root == settings.root / "lakehouse" / "gx" for root in expectations._CONTEXTS)
+
+    mine = RunValidations(settings, suites)  # ungated: the first step validates its own suite before a helper can
+    try:
+        assert mine.result(suites[0]).passed
+        assert all(mine.result(suite).passed for suite in suites[1:])
+        assert "i0" not in mine.taken_by_helpers and not mine.index_built()
+    finally:
+        mine.close()

@@ -14,7 +14,7 @@ from pipelines.assets.publish import defs as publications
 from pipelines.catalog import build, openlineage
 from pipelines.jobs import reject_unknown_files_job, transform_job
 from pipelines.lake.connection import reader
-from pipelines.quality import expectations
+from pipelines.quality import side_by_side
 
 CATALOG_KEY = dg.AssetKey(build.CATALOG_ASSET.split("/"))
 MAX_LISTED = 50
@@ -67,7 +67,7 @@ def catalog(context: dg.AssetExecutionContext):
         context.log.error(str(violation))
     sent = send_lineage(context, settings)
     try:  # the index of the checks' results, once a run rather than once a check
-        expectations.build_data_docs_index(settings)
+        side_by_side.data_docs_index(context.run_id, settings)
     except Exception as exc:  # the catalog is written; a Data Docs index left as it was must not undo it
         context.log.error(f"could not rebuild the Data Docs index: {exc}")
     yield dg.MaterializeResult(metadata={

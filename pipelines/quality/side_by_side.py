@@ -7,7 +7,10 @@ context (~3 s) while dbt runs, and take a suite as soon as dbt has built its mar
 so what they read is what the check step would read); most of dbt's tests run on one core, and the helper uses the
 other. Once dbt has succeeded every suite is free to take: the helpers take from the end of the run's list, the
 check steps from the front, and a step whose suite a helper took waits for that result. In a run without the dbt
-step the first check step frees them all. A run of fewer than ``MIN_SUITES`` suites starts no helper.
+step the first check step frees them all. A run of fewer than ``MIN_SUITES`` suites starts no helper. When the
+helpers have validated every suite, the last one also builds the Data Docs index for the catalog step
+(``data_docs_index``), so the run's own process needs no GX at all; a suite a step validated itself makes the
+catalog step build the index, as without helpers.
 
 Helpers only read the lake. Each result is recorded by its own step, so the lake keeps one writer; a SQLite or
 PostgreSQL catalog lets the helpers read while dbt or a step writes. A DuckDB-file catalog does not, so there (and
@@ -25,7 +28,7 @@ from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.util import Finalize
 
-from pipelines.quality.expectations import Suite, SuiteResult, gx_context, validate
+from pipelines.quality.expectations import Suite, SuiteResult, build_data_docs_index, gx_context, validate
 from pipelines.settings import Settings, default_memory_limit
 
 MIN_SUITES = 6  # below this, a helper's start-up costs more than it saves
@@ -52,6 +55,7 @@ class RunValidations:
         self._all_built = False
         self._closed = False
         self.ready = threading.Event()  # a helper has warmed up
+        self._index: Future | None = None  # the Data Docs index, built by the last helper (see _feed)
         helpers = self.helpers(settings, len(suites))
         self._pool = ProcessPoolExecutor(helpers, mp_context=multiprocessing.get_context("spawn")) if helpers else None
         self._running = helpers
@@ -64,9 +68,6 @@ class RunValidations:
         Finalize(self, RunValidations.close, args=(self,), exitpriority=100)
         for _ in range(helpers):
             threading.Thread(target=self._feed, name="gx-helper-feed", daemon=True).start()
-        # this process too, while dbt runs: the steps then validate nothing themselves, and the catalog step
-        # imported GX for the Data Docs index (2.5 s of a scale-1 new month)
-        threading.Thread(target=_warm_up, args=(self.settings,), name="gx-warm-up", daemon=True).start()
 
     @staticmethod
     def helpers(settings: Settings, suites: int) -> int:
@@ -101,6 +102,14 @@ class RunValidations:
             with self._changed:
                 self._running -= 1
                 last = self._running == 0
+                # every suite's result is in the helpers' store: the last one also builds the Data Docs index, so the
+                # run's own process never imports GX (its context cost 3.9 s of CPU beside dbt in a scale-1 month)
+                if (last and not self._closed and set(self._taken) == set(self._suites)
+                        and all(f.done() and not f.cancelled() and f.exception() is None
+                                for f in self._taken.values())):
+                    # not closed, so not shut down (close() marks it closed under this lock first)
+                    self._index = self._pool.submit(build_data_docs_index, self.settings)
+                self._changed.notify_all()
             if last:  # the helpers exit (and are reaped) as soon as their last suite is done, not at some later step
                 self._pool.shutdown(wait=True)
 
@@ -129,6 +138,17 @@ class RunValidations:
             except (BrokenProcessPool, CancelledError):
                 pass
         return validate(self.settings, suite)
+
+    def index_built(self) -> bool:
+        """Whether the last helper built the Data Docs index of every suite's result (waits for it)."""
+        with self._changed:
+            while self._running and not self._closed:  # the helpers' last suites are still running
+                self._changed.wait(1)
+            index = self._index
+        try:
+            return index is not None and index.result() is None
+        except Exception:  # BrokenProcessPool, CancelledError, GX's own: the caller builds it
+            return False
 
     @property
     def taken_by_helpers(self) -> set[str]:
@@ -161,3 +181,12 @@ def for_run(run_id: str, settings: Settings, suites: Sequence[Suite], gated: boo
                 _current[1].close()
             _current = run_id, RunValidations(settings, suites, gated)
         return _current[1]
+
+
+def data_docs_index(run_id: str, settings: Settings) -> None:
+    """The Data Docs index after the run's validations: the last helper built it if helpers validated every suite of
+    the run (``RunValidations._feed``), else it is built here."""
+    with _current_lock:
+        current = _current[1] if _current is not None and _current[0] == run_id else None
+    if current is None or not current.index_built():
+        build_data_docs_index(settings)
