@@ -67,7 +67,7 @@ def catalog(context: dg.AssetExecutionContext):
         context.log.error(str(violation))
     sent = send_lineage(context, settings)
     try:  # the index of the checks' results, once a run rather than once a check
-        side_by_side.data_docs_index(context.run_id, settings)
+        context.log.info(f"Data Docs index {side_by_side.data_docs_index(context.run_id, settings)}")
     except Exception as exc:  # the catalog is written; a Data Docs index left as it was must not undo it
         context.log.error(f"could not rebuild the Data Docs index: {exc}")
     yield dg.MaterializeResult(metadata={

@@ -183,10 +183,12 @@ def for_run(run_id: str, settings: Settings, suites: Sequence[Suite], gated: boo
         return _current[1]
 
 
-def data_docs_index(run_id: str, settings: Settings) -> None:
+def data_docs_index(run_id: str, settings: Settings) -> str:
     """The Data Docs index after the run's validations: the last helper built it if helpers validated every suite of
-    the run (``RunValidations._feed``), else it is built here."""
+    the run (``RunValidations._feed``), else it is built here. Says which."""
     with _current_lock:
         current = _current[1] if _current is not None and _current[0] == run_id else None
-    if current is None or not current.index_built():
-        build_data_docs_index(settings)
+    if current is not None and current.index_built():
+        return "built by the helper that validated the run's last suite"
+    build_data_docs_index(settings)
+    return "built by the catalog step"
