@@ -55,8 +55,7 @@
     {%- set period_column = appends['period_column'] -%}
     {%- set by_key = appends['by_key'] -%}
     {%- set group = appends['group'] | join(', ') -%}
-    {%- for relation, input_period, loaded_at in period_inputs() -%}
-    {%- if period_input_name(loop.index0) == appends['input'] -%}
+    {%- set relation, input_period, loaded_at = period_appends_input() -%}
     select new_months.*,
         {% if by_key %}coalesce(new_months.month > held.latest, true){% else %}false{% endif %} as is_append
     from (
@@ -78,7 +77,15 @@
     ) as held
         on {% for column in appends['group'] %}held.{{ column }} = new_months.{{ column }} and {% endfor -%}
         held.period = new_months.period
-    {%- endif -%}{%- endfor -%}
+{%- endmacro %}
+
+
+{#- The appended input as period_inputs() declares it: (relation, period expression, load-time column). -#}
+{% macro period_appends_input() -%}
+    {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
+    {%- for declared in period_inputs() -%}
+        {%- if period_input_name(loop.index0) == appends['input'] %}{{ return(declared) }}{% endif -%}
+    {%- endfor -%}
 {%- endmacro %}
 
 
@@ -176,11 +183,9 @@
 {#- The periods of the appended input's rows loaded after the watermark, as 'p:'-prefixed text (so that dbt's result
     table keeps it text): a superset of the new months' periods. -#}
 {% macro period_appends_new_periods() -%}
-    {%- set appends = config.get('period_appends') or model.get('period_appends') -%}
-    {%- for relation, input_period, loaded_at in period_inputs() -%}
-    {%- if period_input_name(loop.index0) == appends['input'] -%}
-    select distinct {{ dbt.concat(["'p:'", 'period']) }} from ({{ input_periods_sql(relation, input_period, loaded_at, this) }}) as new_periods(period)
-    {%- endif -%}{%- endfor -%}
+    {%- set relation, input_period, loaded_at = period_appends_input() -%}
+    select distinct {{ dbt.concat(["'p:'", 'period']) }}
+    from ({{ input_periods_sql(relation, input_period, loaded_at, this) }}) as new_periods(period)
 {%- endmacro %}
 
 
