@@ -235,14 +235,20 @@ def raw_table_columns() -> dict[str, list[str]]:
     return {contract.raw_table: list(raw_columns(contract)) for contract in contracts}
 
 
-def test_project_models(project_manifest: dict) -> None:
+@pytest.fixture(scope="session")
+def project_lineage(project_manifest: dict) -> tuple[dict[str, ModelLineage], float]:
+    """The lineage of the project's models, computed once for the tests below, with the seconds it took."""
     from pipelines.catalog.collect import seed_columns
 
     # what the catalog build knows: the raw tables and the seeds (parameters read by scalar subqueries, too)
     known = {**raw_table_columns(), **seed_columns(project_manifest, PROJECT_ROOT / "dbt_project")}
     started = time.perf_counter()
     results = lineage_from_manifest(project_manifest, known)
-    elapsed = time.perf_counter() - started
+    return results, time.perf_counter() - started
+
+
+def test_project_models(project_manifest: dict, project_lineage) -> None:
+    results, elapsed = project_lineage
 
     models = [n for n in project_manifest["nodes"].values() if n["resource_type"] == "model"]
     assert len(results) == len(models)
@@ -263,7 +269,7 @@ def test_project_models(project_manifest: dict) -> None:
 ROW_TESTS = {"not_null", "accepted_values", "expression_is_true"}
 
 
-def test_staging_views_test_row_by_row_only_what_they_compute(project_manifest: dict) -> None:
+def test_staging_views_test_row_by_row_only_what_they_compute(project_manifest: dict, project_lineage) -> None:
     """A row rule on a delivered column belongs to its data contract (data_contracts/README.md): ingestion quarantines
     a row that breaks it, so the same rule as a dbt test on the staging view could never fail, and cost a query and
     a Dagster check every month (286 such tests were moved out, issue 9). A row-level test on a staging view reads a
@@ -271,10 +277,7 @@ def test_staging_views_test_row_by_row_only_what_they_compute(project_manifest: 
     import sqlglot
     from sqlglot import expressions as exp
 
-    from pipelines.catalog.collect import seed_columns
-
-    known = {**raw_table_columns(), **seed_columns(project_manifest, PROJECT_ROOT / "dbt_project")}
-    results = lineage_from_manifest(project_manifest, known)
+    results, _ = project_lineage
     nodes = project_manifest["nodes"]
     checked, on_delivered_columns = 0, []
     for unique_id, node in nodes.items():
