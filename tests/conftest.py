@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -13,7 +14,17 @@ import pytest
 from pipelines import settings as settings_module
 from pipelines.lake import meta
 from pipelines.lake.connection import point_copied_catalog_at_its_data
-from pipelines.settings import LOCATION_VARS
+from pipelines.settings import LOCATION_VARS, PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def project_manifest() -> dict:
+    """The project's manifest, which `make manifest` compiles (against an empty in-memory stand-in for the lake),
+    so every model carries its compiled SQL."""
+    manifest = json.loads((PROJECT_ROOT / "dbt_project" / "target" / "manifest.json").read_text(encoding="utf-8"))
+    assert all(n.get("compiled_code") for n in manifest["nodes"].values() if n["resource_type"] == "model"), \
+        "the manifest was parsed, not compiled: run `make manifest`"
+    return manifest
 
 
 @pytest.fixture

@@ -216,16 +216,6 @@ def test_unparseable_or_unresolvable_sql_is_reported_not_raised() -> None:
 
 
 
-@pytest.fixture(scope="session")
-def project_manifest() -> dict:
-    """The project's manifest, which `make manifest` compiles (against an empty in-memory stand-in for the lake),
-    so every model carries its compiled SQL."""
-    manifest = json.loads((PROJECT_ROOT / "dbt_project" / "target" / "manifest.json").read_text(encoding="utf-8"))
-    assert all(n.get("compiled_code") for n in manifest["nodes"].values() if n["resource_type"] == "model"), \
-        "the manifest was parsed, not compiled: run `make manifest`"
-    return manifest
-
-
 def raw_table_columns() -> dict[str, list[str]]:
     """The raw tables' columns as ingestion creates them (the contracts are parsed, not re-validated: faster)."""
     from pipelines.contracts.model import CONTRACTS_DIR, parse

@@ -1,6 +1,5 @@
 """The asset graph as operators see it: keys, groups, lineage, checks, jobs and sensors."""
 
-import json
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -66,13 +65,10 @@ def test_great_expectations_check_blocks_publication():
     assert len(dbt_tests) >= 4  # dbt tests on the mart surface as asset checks too
 
 
-def test_suites_expect_nothing_their_marts_contract_already_guarantees():
+def test_suites_expect_nothing_their_marts_contract_already_guarantees(project_manifest: dict):
     """A mart's enforced dbt contract fixes its column set and the lake refuses a null in a not_null column, so a GX
     expectation of either could never fail: 169 of them cost the run's validation a quarter of its time (issue 9)."""
-    from pipelines.assets import dbt
-
-    manifest = json.loads(dbt.DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
-    models = {(n["schema"], n["name"]): n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    models = {(n["schema"], n["name"]): n for n in project_manifest["nodes"].values() if n["resource_type"] == "model"}
     for suite in load_suites():
         model = models[tuple(suite.dataset.split("."))]
         assert model["config"]["contract"]["enforced"], suite.dataset
